@@ -1,0 +1,102 @@
+# shellcheck shell=bash
+# vaultsh shell integration for bash, printed by `vaultsh init bash`.
+#
+# - the `vaultsh` function runs the binary; for `use`, `allow`, `deny` and `pin` it evaluates
+#   the shell code the binary prints, so they can change this shell's variables;
+# - a PROMPT_COMMAND hook finds the governing .awsvault marker in shell code and starts the
+#   binary only when the marker changed or the credentials are due for renewal;
+# - completion of subcommands and profile names.
+#
+# Bookkeeping lives in shell variables that are never exported and never hold a secret:
+# __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
+# __vaultsh_refresh_at (when the credentials enter the renewal window, Unix seconds).
+# @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
+
+if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
+    \builtin printf 'vaultsh: bash %s is too old for the shell integration (needs 4.4 or newer); vaultsh exec still works\n' "${BASH_VERSION-}" >&2
+else
+
+    # Sets __vaultsh_found to the nearest .awsvault at or above $PWD ('' when none).
+    __vaultsh_find() {
+        \builtin local dir=${PWD%/}
+        __vaultsh_found=
+        while :; do
+            if [[ -f $dir/.awsvault ]]; then
+                __vaultsh_found=$dir/.awsvault
+                return 0
+            fi
+            [[ -n $dir ]] || return 0
+            dir=${dir%/*}
+        done
+    }
+
+    # Runs the binary with the bookkeeping in its environment and evaluates what it prints,
+    # only when it succeeded; Ctrl-C cannot interrupt the evaluation halfway.
+    __vaultsh_run() {
+        \builtin local __vaultsh_out __vaultsh_trap
+        __vaultsh_out=$(__VAULTSH_SHELL=bash __VAULTSH_STATE=${__vaultsh_state-} __VAULTSH_SCOPE=${__vaultsh_scope-} __VAULTSH_MARKER=${__vaultsh_found-} \command @VAULTSH@ "$@") || return
+        __vaultsh_trap=$(\builtin trap -p INT)
+        \builtin trap -- '' INT
+        \builtin eval -- "$__vaultsh_out"
+        \builtin trap - INT
+        [[ -z $__vaultsh_trap ]] || \builtin eval -- "$__vaultsh_trap"
+    }
+
+    # The prompt hook: pure shell unless the marker changed, renewal is due, or this shell
+    # inherited vaultsh credentials it has not taken charge of yet.
+    __vaultsh_hook() {
+        \builtin local __vaultsh_status=$? __vaultsh_found __vaultsh_now
+        __vaultsh_find
+        \builtin printf -v __vaultsh_now '%(%s)T' -1
+        if [[ $__vaultsh_found != "${__vaultsh_scope-}" ]] ||
+            [[ -n ${__vaultsh_refresh_at-} && $__vaultsh_now -ge $__vaultsh_refresh_at ]] ||
+            [[ -n ${VAULTSH_PROFILE-} && -z ${__vaultsh_state+set} ]]; then
+            __vaultsh_run hook
+        fi
+        return "$__vaultsh_status"
+    }
+
+    vaultsh() {
+        case ${1-} in
+        use | allow | deny | pin)
+            \builtin local __vaultsh_found
+            __vaultsh_find
+            __vaultsh_run "$@"
+            ;;
+        *)
+            __VAULTSH_STATE=${__vaultsh_state-} \command @VAULTSH@ "$@"
+            ;;
+        esac
+    }
+
+    __vaultsh_complete() {
+        \builtin local cur=${COMP_WORDS[COMP_CWORD]} words
+        if ((COMP_CWORD == 1)); then
+            words='use add list remove clear exec export allow deny pin status login rotate doctor import server init'
+        else
+            case ${COMP_WORDS[1]} in
+            use | add | remove | rm | clear | exec | export | pin | login | rotate) words=$(\command @VAULTSH@ list --names 2>/dev/null) ;;
+            init) words='bash zsh fish' ;;
+            *) return 0 ;;
+            esac
+        fi
+        \builtin mapfile -t COMPREPLY < <(\builtin compgen -W "$words" -- "$cur")
+    }
+    \builtin complete -F __vaultsh_complete vaultsh
+
+    # Install the hook once, first in line so later prompt code (starship's aws module) sees the
+    # new credentials; PROMPT_COMMAND may be a string or, since bash 5.1, an array.
+    if [[ ";${PROMPT_COMMAND[*]-};" != *";__vaultsh_hook;"* ]]; then
+        if [[ $(\builtin declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
+            PROMPT_COMMAND=(__vaultsh_hook "${PROMPT_COMMAND[@]}")
+        else
+            # shellcheck disable=SC2128,SC2178 # this branch handles the string form
+            PROMPT_COMMAND="__vaultsh_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+        fi
+    fi
+
+fi
+
+# To use vaultsh in bash, add this to ~/.bashrc:
+#
+#   eval "$(vaultsh init bash)"

@@ -1,0 +1,94 @@
+# vaultsh shell integration for fish, printed by `vaultsh init fish`.
+#
+# - the `vaultsh` function runs the binary; for `use`, `allow`, `deny` and `pin` it evaluates
+#   the shell code the binary prints, so they can change this shell's variables;
+# - prompt and PWD hooks (interactive shells only) find the governing .awsvault marker in shell
+#   code and start the binary only when the marker changed or the credentials are due for
+#   renewal; the PWD hook is armed only while the prompt is shown (direnv's approach), so a
+#   `cd` inside a script or function never triggers it;
+# - completion of subcommands and profile names.
+#
+# Bookkeeping lives in global variables that are never exported and never hold a secret:
+# __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
+# __vaultsh_refresh_at / __vaultsh_refresh_up (when the credentials enter the renewal window,
+# in Unix seconds and in seconds of /proc/uptime, which fish can read without a process).
+# @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
+
+# Prints the nearest .awsvault at or above $PWD (nothing when none).
+function __vaultsh_find
+    set -l dir (string replace -r '/$' '' -- $PWD)
+    while true
+        if test -f "$dir/.awsvault"
+            printf '%s' "$dir/.awsvault"
+            return 0
+        end
+        test -n "$dir"; or return 0
+        set dir (string replace -r '/[^/]*$' '' -- $dir)
+    end
+end
+
+# Runs the binary for marker $argv[1] with the bookkeeping in its environment and sources what
+# it prints, only when it succeeded.
+function __vaultsh_run
+    set -l marker $argv[1]
+    set -e argv[1]
+    set -l out (__VAULTSH_SHELL=fish __VAULTSH_STATE="$__vaultsh_state" __VAULTSH_SCOPE="$__vaultsh_scope" __VAULTSH_MARKER="$marker" command @VAULTSH@ $argv)
+    or return
+    string join \n -- $out | source
+end
+
+# True when the credentials entered their renewal window.
+function __vaultsh_due
+    if set -q __vaultsh_refresh_up[1]; and test -r /proc/uptime
+        read -l up _rest </proc/uptime
+        test (math "floor($up)") -ge "$__vaultsh_refresh_up"
+    else if set -q __vaultsh_refresh_at[1]
+        test (command date +%s) -ge "$__vaultsh_refresh_at"
+    else
+        return 1
+    end
+end
+
+function __vaultsh_check
+    set -l found (__vaultsh_find | string collect)
+    if test "$found" != "$__vaultsh_scope"; or __vaultsh_due; or begin
+            set -q VAULTSH_PROFILE[1]; and not set -q __vaultsh_state
+        end
+        __vaultsh_run "$found" hook
+    end
+end
+
+function vaultsh
+    switch "$argv[1]"
+        case use allow deny pin
+            __vaultsh_run (__vaultsh_find | string collect) $argv
+        case '*'
+            __VAULTSH_STATE="$__vaultsh_state" command @VAULTSH@ $argv
+    end
+end
+
+function __vaultsh_profiles
+    command @VAULTSH@ list --names 2>/dev/null
+end
+
+complete -c vaultsh -e
+complete -c vaultsh -f -n __fish_use_subcommand -a 'use add list remove clear exec export allow deny pin status login rotate doctor import server init'
+complete -c vaultsh -f -n '__fish_seen_subcommand_from use add remove rm clear exec export pin login rotate' -a '(__vaultsh_profiles)'
+complete -c vaultsh -f -n '__fish_seen_subcommand_from init' -a 'bash zsh fish'
+
+if status is-interactive
+    function __vaultsh_prompt_hook --on-event fish_prompt
+        __vaultsh_check
+        function __vaultsh_pwd_hook --on-variable PWD
+            __vaultsh_check
+        end
+    end
+
+    function __vaultsh_preexec_hook --on-event fish_preexec
+        functions --erase __vaultsh_pwd_hook
+    end
+end
+
+# To use vaultsh in fish, add this to ~/.config/fish/config.fish:
+#
+#   vaultsh init fish | source

@@ -1,0 +1,96 @@
+# shellcheck shell=bash disable=SC2296,SC2298,SC2299,SC2154,SC2206
+# (shellcheck has no zsh mode: these codes flag zsh-only expansions and arrays)
+# vaultsh shell integration for zsh, printed by `vaultsh init zsh`.
+#
+# - the `vaultsh` function runs the binary; for `use`, `allow`, `deny` and `pin` it evaluates
+#   the shell code the binary prints, so they can change this shell's variables;
+# - chpwd and precmd hooks find the governing .awsvault marker in shell code and start the
+#   binary only when the marker changed or the credentials are due for renewal; they do
+#   nothing in subshells, completion functions and non-interactive shells;
+# - completion of subcommands and profile names.
+#
+# Bookkeeping lives in shell variables that are never exported and never hold a secret:
+# __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
+# __vaultsh_refresh_at (when the credentials enter the renewal window, Unix seconds).
+# @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
+
+zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+
+# Sets __vaultsh_found to the nearest .awsvault at or above $PWD ('' when none).
+__vaultsh_find() {
+    emulate -L zsh
+    local dir=${PWD%/}
+    __vaultsh_found=
+    while :; do
+        if [[ -f $dir/.awsvault ]]; then
+            __vaultsh_found=$dir/.awsvault
+            return 0
+        fi
+        [[ -n $dir ]] || return 0
+        dir=${dir%/*}
+    done
+}
+
+# Runs the binary with the bookkeeping in its environment and evaluates what it prints, only
+# when it succeeded; Ctrl-C cannot interrupt the evaluation halfway.
+__vaultsh_run() {
+    emulate -L zsh
+    local __vaultsh_out
+    __vaultsh_out=$(__VAULTSH_SHELL=zsh __VAULTSH_STATE=${__vaultsh_state-} __VAULTSH_SCOPE=${__vaultsh_scope-} __VAULTSH_MARKER=${__vaultsh_found-} \command @VAULTSH@ "$@") || return
+    # emulate -L makes this trap local to the function
+    trap '' INT
+    eval -- "$__vaultsh_out"
+}
+
+# The hook: pure shell unless the marker changed, renewal is due, or this shell inherited
+# vaultsh credentials it has not taken charge of yet. zsh restores $? after hook functions.
+__vaultsh_hook() {
+    emulate -L zsh
+    [[ -o interactive ]] && ((!ZSH_SUBSHELL)) || return 0
+    local __vaultsh_found
+    __vaultsh_find
+    if [[ $__vaultsh_found != "${__vaultsh_scope-}" ]] ||
+        [[ -n ${__vaultsh_refresh_at-} && $EPOCHSECONDS -ge $__vaultsh_refresh_at ]] ||
+        [[ -n ${VAULTSH_PROFILE-} && -z ${__vaultsh_state+set} ]]; then
+        __vaultsh_run hook
+    fi
+}
+
+vaultsh() {
+    case ${1-} in
+    use | allow | deny | pin)
+        local __vaultsh_found
+        __vaultsh_find
+        __vaultsh_run "$@"
+        ;;
+    *)
+        __VAULTSH_STATE=${__vaultsh_state-} \command @VAULTSH@ "$@"
+        ;;
+    esac
+}
+
+__vaultsh_complete() {
+    if ((CURRENT == 2)); then
+        compadd -- use add list remove clear exec export allow deny pin status login rotate doctor import server init
+    else
+        case ${words[2]} in
+        use | add | remove | rm | clear | exec | export | pin | login | rotate)
+            compadd -- "${(@f)"$(\command @VAULTSH@ list --names 2>/dev/null)"}"
+            ;;
+        init) compadd -- bash zsh fish ;;
+        esac
+    fi
+}
+if (($+functions[compdef])); then
+    compdef __vaultsh_complete vaultsh
+fi
+
+# Install the hooks once, first in line so later prompt code (starship's aws module) sees the
+# new credentials; chpwd also catches directory changes made by ZLE widgets.
+typeset -ag precmd_functions chpwd_functions
+precmd_functions=(__vaultsh_hook ${precmd_functions:#__vaultsh_hook})
+chpwd_functions=(__vaultsh_hook ${chpwd_functions:#__vaultsh_hook})
+
+# To use vaultsh in zsh, add this to ~/.zshrc:
+#
+#   eval "$(vaultsh init zsh)"

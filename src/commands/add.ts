@@ -1,0 +1,97 @@
+/** `vaultsh add <profile> [--env]`: store a long-term access key in the keychain. */
+import { App } from "../app.ts";
+import { addProfileSection, validateProfileName } from "../aws/config_writer.ts";
+import { toStored } from "../credentials/credentials.ts";
+import { clearSessions } from "../credentials/clear_sessions.ts";
+import { UsageError, VaultshError } from "../errors.ts";
+import * as log from "../log.ts";
+import { prompt } from "../tty.ts";
+
+export interface AddOptions {
+  readonly env?: true | undefined;
+  readonly backend?: string | undefined;
+}
+
+/** Long-term IAM user keys start with AKIA; ASIA keys are temporary and useless to store. */
+const ACCESS_KEY_ID = /^AKIA[A-Z0-9]{12,124}$/;
+const SECRET_ACCESS_KEY = /^[A-Za-z0-9/+=]{40}$/;
+
+export async function addCommand(profile: string, options: AddOptions, app?: App): Promise<void> {
+  validateProfileName(profile);
+  app ??= App.fromEnv(options);
+  const config = await app.config();
+  const source = config.resolve(profile, { allowMissing: true }).sourceProfileName;
+  if (source !== undefined) {
+    throw new VaultshError(
+      `profile "${profile}"`,
+      `it takes its credentials from source_profile "${source}"`,
+      { hint: `store the key on the source instead: vaultsh add ${source}` },
+    );
+  }
+
+  const { accessKeyId, secretAccessKey } = options.env === true
+    ? keysFromEnv(app)
+    : await keysFromTerminal(profile);
+  checkKeys(accessKeyId, secretAccessKey, options.env === true ? "environment" : "input");
+
+  const keychain = await app.keychain();
+  await keychain.set(profile, JSON.stringify(toStored({ accessKeyId, secretAccessKey })));
+  log.info(`stored the access key for "${profile}" in the ${keychain.backend} keychain`);
+
+  // sessions made with a previous key would outlive it otherwise
+  const cleared = await clearSessions(keychain, { profile });
+  if (cleared > 0) log.info(`cleared ${cleared} cached session${cleared === 1 ? "" : "s"}`);
+
+  if (await addProfileSection(config.configFile, profile)) {
+    log.info(
+      `added [${profile === "default" ? "default" : `profile ${profile}`}] to ${config.configFile}`,
+    );
+  }
+}
+
+function keysFromEnv(app: App): { accessKeyId: string; secretAccessKey: string } {
+  const accessKeyId = app.settings.env.AWS_ACCESS_KEY_ID ?? "";
+  const secretAccessKey = app.settings.env.AWS_SECRET_ACCESS_KEY ?? "";
+  for (
+    const [name, value] of [["AWS_ACCESS_KEY_ID", accessKeyId], [
+      "AWS_SECRET_ACCESS_KEY",
+      secretAccessKey,
+    ]]
+  ) {
+    if (value === "") throw new UsageError("add --env", `${name} is not set`);
+  }
+  return { accessKeyId, secretAccessKey };
+}
+
+async function keysFromTerminal(
+  profile: string,
+): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const hint = "or pass the keys with --env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)";
+  const accessKeyId = (await prompt(`Access Key ID for ${profile}: `, { purpose: "add", hint }))
+    .trim();
+  const secretAccessKey =
+    (await prompt("Secret Access Key: ", { secret: true, purpose: "add", hint })).trim();
+  return { accessKeyId, secretAccessKey };
+}
+
+function checkKeys(accessKeyId: string, secretAccessKey: string, source: string): void {
+  if (accessKeyId.startsWith("ASIA")) {
+    throw new VaultshError(
+      "access key id",
+      "this is a temporary (ASIA...) key; add needs a long-term IAM user key (AKIA...)",
+    );
+  }
+  if (!ACCESS_KEY_ID.test(accessKeyId)) {
+    throw new VaultshError(
+      "access key id",
+      `the ${source} does not look like an IAM access key id (AKIA followed by 16 letters and digits)`,
+    );
+  }
+  if (!SECRET_ACCESS_KEY.test(secretAccessKey)) {
+    // never echo the secret itself, not even in an error
+    throw new VaultshError(
+      "secret access key",
+      `the ${source} is not a 40-character secret access key (got ${secretAccessKey.length} characters)`,
+    );
+  }
+}

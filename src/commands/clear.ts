@@ -1,0 +1,19 @@
+/** `vaultsh clear [profile]`: delete cached sessions, all or one profile's. */
+import { App } from "../app.ts";
+import { clearSessions } from "../credentials/clear_sessions.ts";
+import * as log from "../log.ts";
+
+export async function clearCommand(
+  profile: string | undefined,
+  options: { backend?: string | undefined },
+  app?: App,
+): Promise<void> {
+  app ??= App.fromEnv(options);
+  const keychain = await app.keychain();
+  const count = await clearSessions(keychain, profile === undefined ? {} : { profile });
+  log.info(
+    `cleared ${count} session${count === 1 ? "" : "s"}${
+      profile === undefined ? "" : ` of "${profile}"`
+    }`,
+  );
+}

@@ -1,0 +1,75 @@
+/** `vaultsh export <profile> [--format env|json|ini]`: print credentials for other tools. */
+import { App } from "../app.ts";
+import { rfc3339 } from "../credentials/credential_env.ts";
+import { resolveCredentials } from "../credentials/resolve_credentials.ts";
+import { UsageError } from "../errors.ts";
+import { writeStdout } from "../util/stdout.ts";
+import type { CredentialFlags } from "./credential_flags.ts";
+
+export const EXPORT_FORMATS = ["env", "json", "ini"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export async function exportCommand(
+  profile: string,
+  format: string,
+  flags: CredentialFlags,
+  app?: App,
+): Promise<void> {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(
+      "export --format",
+      `"${format}" is not one of ${EXPORT_FORMATS.join(", ")}`,
+    );
+  }
+  app ??= App.fromEnv(flags);
+  const { credentials, region } = await resolveCredentials(app, {
+    ...flags,
+    profile,
+    interactive: true,
+  });
+  const expiration = credentials.expiration === undefined
+    ? undefined
+    : rfc3339(credentials.expiration);
+
+  switch (format as ExportFormat) {
+    case "env": {
+      const lines = [
+        `AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`,
+        `AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`,
+      ];
+      if (credentials.sessionToken !== undefined) {
+        lines.push(`AWS_SESSION_TOKEN=${credentials.sessionToken}`);
+      }
+      if (expiration !== undefined) lines.push(`AWS_CREDENTIAL_EXPIRATION=${expiration}`);
+      if (region !== undefined) lines.push(`AWS_REGION=${region}`, `AWS_DEFAULT_REGION=${region}`);
+      writeStdout(lines.join("\n") + "\n");
+      return;
+    }
+    case "json": {
+      // the credential_process shape, so `credential_process = vaultsh export --format json X` works
+      const json: Record<string, string | number> = {
+        Version: 1,
+        AccessKeyId: credentials.accessKeyId,
+        SecretAccessKey: credentials.secretAccessKey,
+      };
+      if (credentials.sessionToken !== undefined) json.SessionToken = credentials.sessionToken;
+      if (expiration !== undefined) json.Expiration = expiration;
+      writeStdout(JSON.stringify(json, null, 2) + "\n");
+      return;
+    }
+    case "ini": {
+      const lines = [
+        `[${profile}]`,
+        `aws_access_key_id = ${credentials.accessKeyId}`,
+        `aws_secret_access_key = ${credentials.secretAccessKey}`,
+      ];
+      if (credentials.sessionToken !== undefined) {
+        lines.push(`aws_session_token = ${credentials.sessionToken}`);
+      }
+      if (expiration !== undefined) lines.push(`aws_credential_expiration = ${expiration}`);
+      if (region !== undefined) lines.push(`region = ${region}`);
+      writeStdout(lines.join("\n") + "\n");
+      return;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/** `vaultsh allow [path]` / `vaultsh deny [path]`: trust or refuse the marker governing a path. */
+import { App } from "../app.ts";
+import { VaultshError } from "../errors.ts";
+import * as log from "../log.ts";
+import { findMarker } from "../marker/find_marker.ts";
+import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
+import { TrustStore } from "../marker/trust_store.ts";
+import { getShell } from "../shells/shell.ts";
+import { writeStdout } from "../util/stdout.ts";
+
+export async function trustCommand(
+  decision: "allow" | "deny",
+  path: string | undefined,
+  app?: App,
+): Promise<void> {
+  app ??= App.fromEnv();
+  const marker = await governingMarker(path ?? Deno.cwd());
+  const trust = new TrustStore(`${app.settings.dataDir}/trust`);
+  if (decision === "allow") {
+    const { marker: parsed, content } = await loadMarker(marker);
+    await trust.allow(marker, content);
+    log.info(`allowed ${showPath(marker)} (profile "${parsed.profile}")`);
+  } else {
+    await trust.deny(marker);
+    log.info(`denied ${showPath(marker)}; it will be ignored without further notice`);
+  }
+  recheckShell(app);
+}
+
+/** The marker a path names: the file itself, or the one governing a directory. */
+export async function governingMarker(path: string): Promise<string> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    throw new VaultshError(`path ${showPath(path)}`, "does not exist");
+  }
+  if (info.isFile) {
+    if (!path.endsWith(`/${MARKER_FILE}`) && path !== MARKER_FILE) {
+      throw new VaultshError(`path ${showPath(path)}`, `not a ${MARKER_FILE} marker`);
+    }
+    return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  }
+  const found = await findMarker(path);
+  if (found === null) {
+    throw new VaultshError(`path ${showPath(path)}`, `no ${MARKER_FILE} marker here or above`, {
+      hint: "create one with: vaultsh pin <profile>",
+    });
+  }
+  return found;
+}
+
+/** Through the shell function: make the next prompt evaluate the marker again. */
+export function recheckShell(app: App): void {
+  const name = app.settings.env.__VAULTSH_SHELL;
+  if (name !== undefined && name !== "") writeStdout(getShell(name).unsetLocal("__vaultsh_scope"));
+}

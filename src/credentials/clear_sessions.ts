@@ -1,0 +1,25 @@
+/** Deletes cached sessions: all of them, one profile's, or only expired ones. */
+import type { Keychain } from "../keychain/keychain.ts";
+import { parseSessionName } from "./session_name.ts";
+
+export interface ClearFilter {
+  /** Only this profile's sessions. */
+  readonly profile?: string;
+  /** Only sessions that expired before this moment. */
+  readonly expiredBefore?: Date;
+}
+
+/** Returns how many sessions were deleted. */
+export async function clearSessions(keychain: Keychain, filter: ClearFilter = {}): Promise<number> {
+  let count = 0;
+  for (const item of await keychain.list()) {
+    const session = parseSessionName(item);
+    if (session === undefined) continue;
+    if (filter.profile !== undefined && session.profile !== filter.profile) continue;
+    if (
+      filter.expiredBefore !== undefined && session.expiry * 1000 >= filter.expiredBefore.getTime()
+    ) continue;
+    if (await keychain.delete(item)) count++;
+  }
+  return count;
+}

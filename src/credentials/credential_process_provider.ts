@@ -1,0 +1,74 @@
+/** A profile's `credential_process`: a command printing the `Version: 1` JSON on stdout. */
+import { VaultshError } from "../errors.ts";
+import * as log from "../log.ts";
+import type { Credentials } from "./credentials.ts";
+import type { CredentialsProvider } from "./provider.ts";
+
+export class CredentialProcessProvider implements CredentialsProvider {
+  constructor(
+    private readonly profile: string,
+    private readonly command: string,
+    private readonly env: Readonly<Record<string, string>>,
+  ) {}
+
+  async retrieve(): Promise<Credentials> {
+    const what = `profile "${this.profile}"`;
+    log.debug(`profile ${this.profile}: running credential_process`);
+    let output: Deno.CommandOutput;
+    try {
+      output = await new Deno.Command("/bin/sh", {
+        args: ["-c", this.command],
+        env: this.env,
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+    } catch (error) {
+      throw new VaultshError(what, "cannot run credential_process", { cause: error });
+    }
+    if (!output.success) {
+      throw new VaultshError(what, `credential_process exited with status ${output.code}`);
+    }
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(output.stdout));
+    } catch {
+      throw new VaultshError(what, "credential_process did not print JSON");
+    }
+    if (parsed.Version !== 1) {
+      throw new VaultshError(
+        what,
+        `credential_process printed Version ${JSON.stringify(parsed.Version)}, expected 1`,
+      );
+    }
+    const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = parsed;
+    if (
+      typeof AccessKeyId !== "string" || typeof SecretAccessKey !== "string" ||
+      AccessKeyId === "" || SecretAccessKey === ""
+    ) {
+      throw new VaultshError(
+        what,
+        "credential_process output lacks AccessKeyId or SecretAccessKey",
+      );
+    }
+    let expiration: Date | undefined;
+    if (Expiration !== undefined) {
+      expiration = new Date(String(Expiration));
+      if (Number.isNaN(expiration.getTime())) {
+        throw new VaultshError(
+          what,
+          `credential_process printed an invalid Expiration ${JSON.stringify(Expiration)}`,
+        );
+      }
+    }
+    return {
+      accessKeyId: AccessKeyId,
+      secretAccessKey: SecretAccessKey,
+      ...(typeof SessionToken === "string" && SessionToken !== ""
+        ? { sessionToken: SessionToken }
+        : {}),
+      ...(expiration === undefined ? {} : { expiration }),
+    };
+  }
+}

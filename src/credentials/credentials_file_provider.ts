@@ -1,0 +1,11 @@
+/** Keys a profile keeps in the shared credentials file (read only; `doctor` warns about them). */
+import type { Credentials } from "./credentials.ts";
+import type { CredentialsProvider } from "./provider.ts";
+
+export class CredentialsFileProvider implements CredentialsProvider {
+  constructor(private readonly credentials: Credentials) {}
+
+  retrieve(): Promise<Credentials> {
+    return Promise.resolve(this.credentials);
+  }
+}

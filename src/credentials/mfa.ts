@@ -1,0 +1,109 @@
+/**
+ * Where MFA codes come from (SPEC §5.4): `--mfa-token`, else the profile's `mfa_process`, else a
+ * prompt on the controlling terminal. A code is single-use at AWS, so a static `--mfa-token` is
+ * handed out once; a second need in the same run is an error instead of a doomed STS call.
+ */
+import { VaultshError } from "../errors.ts";
+import * as log from "../log.ts";
+import { prompt } from "../tty.ts";
+
+export interface MfaRequest {
+  /** The profile whose call needs the code. */
+  readonly profile: string;
+  readonly serial: string;
+  /** The profile's `mfa_process`, if any. */
+  readonly process?: string | undefined;
+}
+
+export type MfaCodeSource = (request: MfaRequest) => Promise<string>;
+
+/** Thrown when a code is needed but the caller may not ask for one (the prompt hook). */
+export class MfaRequired extends VaultshError {
+  constructor(readonly request: MfaRequest) {
+    super(`profile "${request.profile}"`, `an MFA code for ${request.serial} is needed`, {
+      hint: `run: vaultsh use ${request.profile}`,
+    });
+  }
+}
+
+export interface MfaOptions {
+  /** The `--mfa-token` flag. */
+  readonly token?: string | undefined;
+  /** False when nobody may be prompted (shell hooks refreshing in the background). */
+  readonly interactive: boolean;
+  /** Environment for `mfa_process`. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+const CODE = /^\d{6}$/;
+
+export function mfaCodeSource(options: MfaOptions): MfaCodeSource {
+  let tokenUsed = false;
+  return async (request) => {
+    if (options.token !== undefined) {
+      if (tokenUsed) {
+        throw new VaultshError(
+          `profile "${request.profile}"`,
+          `a second MFA code is needed for ${request.serial}, and the --mfa-token code was already used`,
+          { hint: "MFA codes are single-use; run again without --mfa-token to be prompted" },
+        );
+      }
+      tokenUsed = true;
+      return checkCode(options.token.trim(), "--mfa-token", request);
+    }
+    if (request.process !== undefined) {
+      return checkCode(await runMfaProcess(request, options.env), "mfa_process", request);
+    }
+    if (!options.interactive) throw new MfaRequired(request);
+    const code = await prompt(`Enter MFA code for ${request.serial}: `, {
+      purpose: `profile "${request.profile}"`,
+      hint: "pass --mfa-token CODE or set mfa_process in the profile",
+    });
+    return checkCode(code.trim(), "the code entered", request);
+  };
+}
+
+function checkCode(code: string, source: string, request: MfaRequest): string {
+  if (!CODE.test(code)) {
+    throw new VaultshError(
+      `profile "${request.profile}"`,
+      `${source} is not a 6-digit MFA code`,
+    );
+  }
+  return code;
+}
+
+async function runMfaProcess(
+  request: MfaRequest,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string> {
+  log.debug(`profile ${request.profile}: running mfa_process`);
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("/bin/sh", {
+      args: ["-c", request.process!],
+      env: definedOnly(env),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+  } catch (error) {
+    throw new VaultshError(`profile "${request.profile}"`, "cannot run mfa_process", {
+      cause: error,
+    });
+  }
+  if (!output.success) {
+    throw new VaultshError(
+      `profile "${request.profile}"`,
+      `mfa_process exited with status ${output.code}`,
+    );
+  }
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
+function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) result[key] = value;
+  return result;
+}

@@ -1,0 +1,6 @@
+import type { Credentials } from "./credentials.ts";
+
+/** Anything that produces credentials. Providers are named after the STS call they wrap. */
+export interface CredentialsProvider {
+  retrieve(): Promise<Credentials>;
+}

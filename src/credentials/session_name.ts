@@ -1,0 +1,68 @@
+/**
+ * Names of cached sessions in the keychain (SPEC §7): `<type>,<profile>,<qualifier>,<expiry>`,
+ * aws-vault's layout. Profile and qualifier (MFA serial for GetSessionToken, role ARN for
+ * AssumeRole, command for credential_process) are base64url without padding, so commas and
+ * colons inside them cannot break the format; the expiry is Unix seconds, so `list` can show
+ * time left without reading a single secret.
+ */
+export type SessionType =
+  | "sts.GetSessionToken"
+  | "sts.AssumeRole"
+  | "credential_process"
+  // credentials the user exported by hand, set aside while a marker's profile is in the shell
+  | "shell.Stash";
+
+export interface SessionName {
+  readonly type: SessionType;
+  readonly profile: string;
+  readonly qualifier: string;
+  /** Unix seconds. */
+  readonly expiry: number;
+}
+
+const PATTERN =
+  /^(sts\.GetSessionToken|sts\.AssumeRole|credential_process|shell\.Stash),([A-Za-z0-9_-]+),([A-Za-z0-9_-]*),(\d{1,12})$/;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function encode(text: string): string {
+  let binary = "";
+  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function decode(text: string): string | undefined {
+  try {
+    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+    return decoder.decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The prefix shared by every cached session of one kind, whatever its expiry. */
+export function sessionPrefix(type: SessionType, profile: string, qualifier: string): string {
+  return `${type},${encode(profile)},${encode(qualifier)},`;
+}
+
+/** The full item name of a session. */
+export function formatSessionName(name: SessionName): string {
+  return `${sessionPrefix(name.type, name.profile, name.qualifier)}${Math.floor(name.expiry)}`;
+}
+
+/** Parses an item name; undefined for anything that is not a session (e.g. a long-term key). */
+export function parseSessionName(item: string): SessionName | undefined {
+  const match = PATTERN.exec(item);
+  if (match === null) return undefined;
+  const [, type, profile, qualifier, expiry] = match;
+  const decodedProfile = decode(profile!);
+  const decodedQualifier = decode(qualifier!);
+  if (decodedProfile === undefined || decodedQualifier === undefined) return undefined;
+  return {
+    type: type as SessionType,
+    profile: decodedProfile,
+    qualifier: decodedQualifier,
+    expiry: Number(expiry),
+  };
+}

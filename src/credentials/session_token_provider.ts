@@ -1,0 +1,35 @@
+/** STS GetSessionToken, with an MFA code when the profile has `mfa_serial` (SPEC §5.2). */
+import type { Sts } from "../aws/sts.ts";
+import * as log from "../log.ts";
+import type { Credentials } from "./credentials.ts";
+import type { MfaCodeSource } from "./mfa.ts";
+import type { CredentialsProvider } from "./provider.ts";
+
+export interface SessionTokenOptions {
+  readonly profile: string;
+  readonly source: CredentialsProvider;
+  readonly sts: Sts;
+  readonly durationSeconds: number;
+  readonly mfaSerial?: string | undefined;
+  readonly mfaProcess?: string | undefined;
+  readonly mfa: MfaCodeSource;
+}
+
+export class SessionTokenProvider implements CredentialsProvider {
+  constructor(private readonly options: SessionTokenOptions) {}
+
+  async retrieve(): Promise<Credentials> {
+    const { profile, source, sts, durationSeconds, mfaSerial, mfaProcess, mfa } = this.options;
+    const credentials = await source.retrieve();
+    const tokenCode = mfaSerial === undefined
+      ? undefined
+      : await mfa({ profile, serial: mfaSerial, process: mfaProcess });
+    log.info(
+      `getting a session token for ${profile}${mfaSerial === undefined ? "" : " with MFA"}…`,
+    );
+    return sts.getSessionToken(credentials, {
+      durationSeconds,
+      ...(mfaSerial === undefined ? {} : { serialNumber: mfaSerial, tokenCode: tokenCode! }),
+    });
+  }
+}

@@ -1,0 +1,43 @@
+/** The names of the keychain backends (SPEC §7). */
+export type BackendName = "secret-service" | "keychain" | "file" | "memory";
+
+/**
+ * Where vaultsh keeps secrets. Items are named by a string (a profile name for long-term keys,
+ * a structured session name for cached sessions, see session_name.ts) and hold a JSON string.
+ * Backends store items under service `vaultsh`, keytar's layout.
+ */
+export interface Keychain {
+  readonly backend: BackendName;
+  /** The item's value, or null when there is no such item. */
+  get(name: string): Promise<string | null>;
+  /** Creates or replaces the item. */
+  set(name: string, value: string): Promise<void>;
+  /** Deletes the item; false when there was none. */
+  delete(name: string): Promise<boolean>;
+  /** The names of all of vaultsh's items (never their values). */
+  list(): Promise<string[]>;
+}
+
+/** Why a keychain operation failed; `locked` and `unavailable` must never look like "not found". */
+export type KeychainFailure =
+  | "unavailable" // no daemon / no D-Bus / library missing
+  | "locked" // the collection or keychain is locked and cannot be unlocked here
+  | "denied" // the user or the OS refused access
+  | "passphrase" // wrong passphrase for the file backend
+  | "failed"; // anything else
+
+/** A keychain failure, with the backend's own reason. */
+export class KeychainError extends Error {
+  override readonly name = "KeychainError";
+  constructor(
+    readonly backend: BackendName,
+    readonly failure: KeychainFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The service name vaultsh's items are stored under (keytar's `service`). */
+export const SERVICE = "vaultsh";

@@ -1,0 +1,28 @@
+/**
+ * vaultsh's entry point: parse the command line, run the command, and turn every failure into
+ * one line on stderr (`vaultsh: <what>: <why>`) with exit code 1, or 2 for usage errors. stdout
+ * carries only a command's product, so a failed `eval "$(vaultsh ...)"` evaluates nothing.
+ */
+import { errorMessage, VaultshError } from "./errors.ts";
+import * as log from "./log.ts";
+
+async function main(args: string[]): Promise<number> {
+  try {
+    const { runCli } = await import("./cli.ts");
+    return await runCli(args);
+  } catch (error) {
+    if (error instanceof VaultshError) {
+      log.error(`${error.what}: ${error.why}`, error.hint);
+      return error.exitCode;
+    }
+    log.error(`internal error: ${errorMessage(error)}`, "run with VAULTSH_DEBUG=1 for details");
+    if (Deno.env.get("VAULTSH_DEBUG") === "1" && error instanceof Error && error.stack) {
+      log.debug(error.stack);
+    }
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

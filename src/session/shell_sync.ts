@@ -1,0 +1,346 @@
+/**
+ * The decisions behind `vaultsh use` and the shell hooks (SPEC §4, §6), independent of any
+ * shell's syntax and of where credentials come from: both arrive as dependencies, so the whole
+ * state machine is testable with fakes.
+ *
+ * - Entering a trusted marker's tree saves what the shell held and applies the marker's profile;
+ *   moving to a nested marker applies that one; leaving every marker restores what was saved
+ *   exactly (set, unset or empty).
+ * - `vaultsh use X` wins until the marker scope changes, or `vaultsh use --off`.
+ * - Credentials inside the renewal window are renewed without a prompt; when that needs an MFA
+ *   code, one notice per expiry, and the shell is left alone.
+ */
+import {
+  type EnvChange,
+  MANAGED_VARIABLES,
+  type ManagedVariable,
+} from "../credentials/credential_env.ts";
+import { MfaRequired } from "../credentials/mfa.ts";
+import type { Env } from "../settings.ts";
+import type { Applied, Saved, ShellState } from "./shell_state.ts";
+
+/** A marker as the hook sees it after parsing and the trust check. */
+export type MarkerVerdict =
+  | {
+    readonly kind: "trusted";
+    readonly profile: string;
+    readonly region?: string | undefined;
+    readonly server: boolean;
+  }
+  | { readonly kind: "untrusted" } // the notice was printed by whoever evaluated it
+  | { readonly kind: "denied" }
+  | { readonly kind: "broken" }; // unreadable or invalid: reported, treated as no marker
+
+export interface ApplyRequest {
+  readonly region?: string | undefined;
+  readonly server?: boolean | undefined;
+  /** May prompt for an MFA code. */
+  readonly interactive: boolean;
+}
+
+export interface SyncDeps {
+  /** The environment the shell passed to the binary. */
+  readonly env: Env;
+  /** True when a prompt is possible (a controlling terminal exists). */
+  readonly interactive: boolean;
+  /** Unix seconds. */
+  readonly now: () => number;
+  /** The renewal window, seconds. */
+  readonly minTtl: number;
+  /** The variables for a profile's credentials, and when they expire. */
+  credentials(
+    profile: string,
+    request: ApplyRequest,
+  ): Promise<{ env: EnvChange; expires?: number | undefined }>;
+  marker(path: string): Promise<MarkerVerdict>;
+  readonly stash: {
+    put(values: Readonly<Record<string, string>>): Promise<string>;
+    take(id: string): Promise<Record<string, string> | null>;
+  };
+  /** One line for the user (stderr). */
+  notice(message: string): void;
+  /** Reports a failure as one line (stderr); the shell stays as it was. */
+  failure(error: unknown): void;
+}
+
+/** What the shell must do: set these variables, and keep this bookkeeping. */
+export interface SyncResult {
+  readonly env: ReadonlyMap<ManagedVariable, string | null>;
+  readonly state: ShellState;
+  /** The marker now governing, for the hook's fast path. */
+  readonly scope: string;
+  /** Unix seconds when the hook must call the binary again, if ever. */
+  readonly refreshAt: number | undefined;
+}
+
+/** Variables holding secrets: never copied into the shell state, stashed in the keychain. */
+const SECRET_VARIABLES: ReadonlySet<ManagedVariable> = new Set([
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_SECURITY_TOKEN",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+]);
+
+/** After a failed renewal that is not about MFA (network, STS), try again this much later. */
+const RETRY_SECONDS = 60;
+
+export class ShellSync {
+  readonly #deps: SyncDeps;
+  readonly #oldScope: string;
+  readonly #fresh: boolean;
+  #state: {
+    applied?: Applied | undefined;
+    saved?: Saved | undefined;
+    notified?: number | undefined;
+  };
+  #scope: string;
+  #retryAt: number | undefined;
+  readonly #changes = new Map<ManagedVariable, string | null>();
+
+  /**
+   * `state` is the shell's `__vaultsh_state` (undefined for a shell vaultsh has not seen yet),
+   * `oldScope` its `__vaultsh_scope`.
+   */
+  constructor(state: ShellState | undefined, oldScope: string, deps: SyncDeps) {
+    this.#deps = deps;
+    this.#oldScope = oldScope;
+    this.#fresh = state === undefined;
+    this.#state = { ...state };
+    this.#scope = oldScope;
+  }
+
+  /** The prompt/chpwd hook: `marker` is the governing marker the shell found ("" for none). */
+  async hook(marker: string): Promise<void> {
+    this.#adopt();
+    if (marker !== this.#oldScope) await this.#scopeChanged(marker);
+    this.#scope = marker;
+    await this.#refreshIfDue();
+  }
+
+  /** `vaultsh use <profile>`: the profile wins until the marker scope changes. */
+  async use(
+    profile: string,
+    marker: string,
+    request: Omit<ApplyRequest, "interactive">,
+  ): Promise<void> {
+    this.#adopt();
+    // a failed `use` is the command's failure: it propagates, and the shell changes nothing
+    await this.#apply(profile, {
+      via: "manual",
+      scope: marker,
+      ...request,
+      interactive: this.#deps.interactive,
+    }, true);
+    this.#scope = marker;
+  }
+
+  /** `vaultsh use --off`: back to the directory's own profile, or none. */
+  async off(marker: string): Promise<void> {
+    this.#adopt();
+    this.#scope = marker;
+    const verdict = marker === "" ? undefined : await this.#deps.marker(marker);
+    if (verdict?.kind === "trusted") {
+      // leaving the tree later must not bring back what --off just dropped
+      this.#state.saved ??= { vars: {} };
+      await this.#applyMarker(marker, verdict);
+      return;
+    }
+    this.#clear();
+    this.#state.saved = undefined;
+  }
+
+  result(): SyncResult {
+    const { applied, saved, notified } = this.#state;
+    const state: ShellState = {
+      ...(applied === undefined ? {} : { applied }),
+      ...(saved === undefined ? {} : { saved }),
+      ...(notified === undefined ? {} : { notified }),
+    };
+    let refreshAt: number | undefined;
+    if (applied?.expires !== undefined && notified !== applied.expires) {
+      refreshAt = applied.expires - this.#deps.minTtl;
+      if (this.#retryAt !== undefined) refreshAt = Math.max(refreshAt, this.#retryAt);
+    }
+    return { env: this.#changes, state, scope: this.#scope, refreshAt };
+  }
+
+  /** A nested shell inherits vaultsh's variables but not its bookkeeping: take them over. */
+  #adopt(): void {
+    const profile = this.#deps.env.VAULTSH_PROFILE;
+    if (
+      !this.#fresh || this.#state.applied !== undefined || profile === undefined || profile === ""
+    ) return;
+    const expiration = this.#deps.env.AWS_CREDENTIAL_EXPIRATION;
+    const expires = expiration === undefined ? NaN : Date.parse(expiration) / 1000;
+    this.#state.applied = {
+      profile,
+      via: "manual",
+      scope: this.#oldScope,
+      ...(Number.isFinite(expires) ? { expires: Math.floor(expires) } : {}),
+    };
+  }
+
+  async #scopeChanged(marker: string): Promise<void> {
+    const verdict = marker === "" ? undefined : await this.#deps.marker(marker);
+    const applied = this.#state.applied;
+    if (verdict?.kind === "trusted") {
+      if (applied?.via === "manual" && applied.scope === marker) return;
+      if (
+        applied?.via === "marker" && applied.profile === verdict.profile &&
+        applied.region === verdict.region && (applied.server ?? false) === verdict.server
+      ) {
+        // a nested marker naming the same profile: the credentials in the shell already fit
+        this.#state.applied = { ...applied, scope: marker };
+        return;
+      }
+      this.#state.saved ??= await this.#snapshot();
+      await this.#applyMarker(marker, verdict);
+      return;
+    }
+    // no marker in effect here: put back what the shell had before the first one
+    if (this.#state.saved !== undefined) {
+      await this.#restore(marker);
+    } else if (applied?.via === "marker") {
+      this.#clear();
+    }
+  }
+
+  async #applyMarker(
+    marker: string,
+    verdict: Extract<MarkerVerdict, { kind: "trusted" }>,
+  ): Promise<void> {
+    await this.#apply(verdict.profile, {
+      via: "marker",
+      scope: marker,
+      region: verdict.region,
+      server: verdict.server,
+      interactive: this.#deps.interactive,
+    });
+  }
+
+  async #apply(
+    profile: string,
+    options: { via: Applied["via"]; scope: string } & ApplyRequest,
+    rethrow = false,
+  ): Promise<boolean> {
+    let result;
+    try {
+      result = await this.#deps.credentials(profile, options);
+    } catch (error) {
+      if (rethrow) throw error;
+      this.#deps.failure(error);
+      return false;
+    }
+    for (const name of MANAGED_VARIABLES) this.#set(name, result.env[name]);
+    this.#state.applied = {
+      profile,
+      via: options.via,
+      scope: options.scope,
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(result.expires === undefined ? {} : { expires: result.expires }),
+      ...(options.server === true ? { server: true } : {}),
+    };
+    this.#state.notified = undefined;
+    return true;
+  }
+
+  /** What the shell holds now, without copying a secret into the state. */
+  async #snapshot(): Promise<Saved> {
+    const applied = this.#state.applied;
+    if (applied !== undefined && this.#current("VAULTSH_PROFILE") === applied.profile) {
+      // vaultsh's own credentials: the cache gives them back on restore
+      return {
+        vars: {},
+        profile: applied.profile,
+        ...(applied.region === undefined ? {} : { region: applied.region }),
+        ...(applied.server === true ? { server: true } : {}),
+      };
+    }
+    const vars: Partial<Record<ManagedVariable, string | null>> = {};
+    const secrets: Record<string, string> = {};
+    for (const name of MANAGED_VARIABLES) {
+      const value = this.#current(name);
+      if (value !== null && SECRET_VARIABLES.has(name)) secrets[name] = value;
+      else vars[name] = value;
+    }
+    if (Object.keys(secrets).length === 0) return { vars };
+    return { vars, stash: await this.#deps.stash.put(secrets) };
+  }
+
+  async #restore(marker: string): Promise<void> {
+    const saved = this.#state.saved!;
+    this.#state.saved = undefined;
+    if (saved.profile !== undefined) {
+      // no prompt while leaving a directory: without a cached session, say so and clear
+      const restored = await this.#apply(saved.profile, {
+        via: "manual",
+        scope: marker,
+        region: saved.region,
+        server: saved.server,
+        interactive: false,
+      });
+      if (!restored) this.#clear();
+      return;
+    }
+    const secrets = saved.stash === undefined
+      ? {}
+      : (await this.#deps.stash.take(saved.stash)) ?? {};
+    for (const name of MANAGED_VARIABLES) {
+      this.#set(
+        name,
+        SECRET_VARIABLES.has(name) ? secrets[name] ?? null : saved.vars[name] ?? null,
+      );
+    }
+    this.#state.applied = undefined;
+  }
+
+  async #refreshIfDue(): Promise<void> {
+    const applied = this.#state.applied;
+    if (applied?.expires === undefined || this.#state.notified === applied.expires) return;
+    const now = this.#deps.now();
+    if (now < applied.expires - this.#deps.minTtl) return;
+    try {
+      const result = await this.#deps.credentials(applied.profile, {
+        region: applied.region,
+        server: applied.server,
+        interactive: false,
+      });
+      for (const name of MANAGED_VARIABLES) this.#set(name, result.env[name]);
+      this.#state.applied = {
+        ...applied,
+        ...(result.expires === undefined ? {} : { expires: result.expires }),
+      };
+    } catch (error) {
+      if (error instanceof MfaRequired) {
+        const left = applied.expires - now;
+        this.#deps.notice(
+          left > 0
+            ? `${applied.profile}'s credentials expire in ${
+              Math.ceil(left / 60)
+            } min; renewing them needs an MFA code: run 'vaultsh use ${applied.profile}'`
+            : `${applied.profile}'s credentials have expired; renewing them needs an MFA code: run 'vaultsh use ${applied.profile}'`,
+        );
+        this.#state.notified = applied.expires;
+      } else {
+        this.#deps.failure(error);
+        this.#retryAt = now + RETRY_SECONDS;
+      }
+    }
+  }
+
+  #clear(): void {
+    for (const name of MANAGED_VARIABLES) this.#set(name, null);
+    this.#state.applied = undefined;
+  }
+
+  #current(name: ManagedVariable): string | null {
+    if (this.#changes.has(name)) return this.#changes.get(name)!;
+    return this.#deps.env[name] ?? null;
+  }
+
+  #set(name: ManagedVariable, value: string | null): void {
+    if (this.#current(name) === value && !this.#changes.has(name)) return;
+    this.#changes.set(name, value);
+  }
+}

@@ -1,0 +1,291 @@
+import assert from "node:assert/strict";
+import { type EnvChange, MANAGED_VARIABLES } from "../src/credentials/credential_env.ts";
+import { MfaRequired } from "../src/credentials/mfa.ts";
+import {
+  type MarkerVerdict,
+  ShellSync,
+  type SyncDeps,
+  type SyncResult,
+} from "../src/session/shell_sync.ts";
+import type { ShellState } from "../src/session/shell_state.ts";
+
+/** A shell as ShellSync sees it: its environment, bookkeeping, and fakes for the world. */
+class FakeShell {
+  env: Record<string, string | undefined> = {};
+  state: ShellState | undefined;
+  scope = "";
+  now = 1_000_000;
+  markers = new Map<string, MarkerVerdict>();
+  /** profile → seconds its credentials last; absent: credentials need MFA (MfaRequired). */
+  lifetimes = new Map<string, number>([["account_a", 3600], ["account_b", 3600]]);
+  /** Profiles whose credentials can only be had interactively. */
+  needsMfa = new Set<string>();
+  issued = 0;
+  notices: string[] = [];
+  failures: unknown[] = [];
+  stash = new Map<string, Record<string, string>>();
+  interactive = true;
+  lastResult: SyncResult | undefined;
+
+  deps(): SyncDeps {
+    return {
+      env: { ...this.env },
+      interactive: this.interactive,
+      now: () => this.now,
+      minTtl: 300,
+      credentials: (profile, request) => {
+        if (this.needsMfa.has(profile) && !request.interactive) {
+          return Promise.reject(
+            new MfaRequired({ profile, serial: "arn:aws:iam::000000000000:mfa/jumpuser" }),
+          );
+        }
+        const lifetime = this.lifetimes.get(profile);
+        if (lifetime === undefined) return Promise.reject(new Error(`unknown profile ${profile}`));
+        this.issued++;
+        const env: EnvChange = {
+          AWS_ACCESS_KEY_ID: `ASIA${profile}${this.issued}`,
+          AWS_SECRET_ACCESS_KEY: `secret-${profile}-${this.issued}`,
+          AWS_SESSION_TOKEN: `token-${profile}-${this.issued}`,
+          AWS_SECURITY_TOKEN: null,
+          AWS_CREDENTIAL_EXPIRATION: new Date((this.now + lifetime) * 1000).toISOString(),
+          AWS_REGION: request.region ?? "ap-northeast-1",
+          AWS_DEFAULT_REGION: request.region ?? "ap-northeast-1",
+          AWS_PROFILE: null,
+          AWS_DEFAULT_PROFILE: null,
+          AWS_VAULT: profile,
+          VAULTSH_PROFILE: profile,
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: null,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN: null,
+        };
+        return Promise.resolve({ env, expires: this.now + lifetime });
+      },
+      marker: (path) => Promise.resolve(this.markers.get(path) ?? { kind: "broken" }),
+      stash: {
+        put: (values) => {
+          const id = `stash${this.stash.size}`;
+          this.stash.set(id, { ...values });
+          return Promise.resolve(id);
+        },
+        take: (id) => {
+          const values = this.stash.get(id) ?? null;
+          this.stash.delete(id);
+          return Promise.resolve(values);
+        },
+      },
+      notice: (message) => this.notices.push(message),
+      failure: (error) => this.failures.push(error),
+    };
+  }
+
+  /** Applies a result the way the emitted shell code would. */
+  apply(result: SyncResult): void {
+    for (const [name, value] of result.env) {
+      if (value === null) delete this.env[name];
+      else this.env[name] = value;
+    }
+    this.state = result.state;
+    this.scope = result.scope;
+    this.lastResult = result;
+  }
+
+  async hook(marker: string): Promise<SyncResult> {
+    const sync = new ShellSync(this.state, this.scope, this.deps());
+    await sync.hook(marker);
+    const result = sync.result();
+    this.apply(result);
+    return result;
+  }
+
+  async use(profile: string, marker = this.scope): Promise<SyncResult> {
+    const sync = new ShellSync(this.state, this.scope, this.deps());
+    await sync.use(profile, marker, {});
+    const result = sync.result();
+    this.apply(result);
+    return result;
+  }
+
+  async off(marker = this.scope): Promise<SyncResult> {
+    const sync = new ShellSync(this.state, this.scope, this.deps());
+    await sync.off(marker);
+    const result = sync.result();
+    this.apply(result);
+    return result;
+  }
+
+  managed(): Record<string, string | undefined> {
+    return Object.fromEntries(MANAGED_VARIABLES.map((name) => [name, this.env[name]]));
+  }
+}
+
+const MARKER_A = "/work/project/.awsvault";
+const MARKER_NESTED = "/work/project/sub/.awsvault";
+
+Deno.test("ShellSync.hook() applies a trusted marker's profile on entering its tree", async () => {
+  const shell = new FakeShell();
+  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  const result = await shell.hook(MARKER_A);
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_a");
+  assert.equal(shell.env.AWS_VAULT, "account_a");
+  assert.equal(result.scope, MARKER_A);
+  assert.equal(result.state.applied?.via, "marker");
+  assert.equal(result.refreshAt, shell.now + 3600 - 300);
+});
+
+Deno.test("ShellSync.hook() restores account_b's exact variables when leaving a marker", async () => {
+  const shell = new FakeShell();
+  shell.env = { PATH: "/usr/bin", AWS_PROFILE: "should-go" };
+  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  await shell.use("account_b");
+  const before = shell.managed();
+  assert.equal(before.VAULTSH_PROFILE, "account_b");
+  assert.equal(before.AWS_PROFILE, undefined, "use unsets AWS_PROFILE");
+
+  await shell.hook(MARKER_A);
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_a");
+
+  // leaving re-derives account_b from the cache: same profile, same variables
+  shell.lifetimes.set("account_b", 3600);
+  const issuedBefore = shell.issued;
+  await shell.hook("");
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_b");
+  assert.equal(shell.issued, issuedBefore + 1);
+  assert.equal(shell.state?.saved, undefined);
+  assert.equal(shell.state?.applied?.via, "manual");
+  for (const name of MANAGED_VARIABLES) {
+    if (
+      name.startsWith("AWS_ACCESS") || name.startsWith("AWS_SECRET") ||
+      name === "AWS_SESSION_TOKEN" || name === "AWS_CREDENTIAL_EXPIRATION"
+    ) {
+      continue; // the fake issues new values each time; the real cache returns the same ones
+    }
+    assert.equal(shell.env[name], before[name], name);
+  }
+});
+
+Deno.test("ShellSync.hook() puts back hand-exported variables exactly: set, unset and empty", async () => {
+  const shell = new FakeShell();
+  shell.env = {
+    AWS_ACCESS_KEY_ID: "AKIAHANDMADE00000000",
+    AWS_SECRET_ACCESS_KEY: "hand-secret",
+    AWS_REGION: "",
+    AWS_PROFILE: "personal",
+  };
+  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  const before = shell.managed();
+  await shell.hook(MARKER_A);
+  assert.equal(shell.env.AWS_SECRET_ACCESS_KEY, "secret-account_a-1");
+  assert.equal(shell.env.AWS_PROFILE, undefined);
+  // the state holds no secret: the hand-made ones sit in the stash
+  const encoded = JSON.stringify(shell.state);
+  assert.ok(!encoded.includes("hand-secret"), encoded);
+  assert.ok(!encoded.includes("AKIAHANDMADE"), encoded);
+  assert.equal(shell.stash.size, 1);
+
+  await shell.hook("");
+  assert.deepEqual(shell.managed(), before);
+  assert.equal(shell.env.AWS_REGION, "", "an empty variable stays empty, not unset");
+  assert.equal(shell.stash.size, 0, "the stash is taken back");
+});
+
+Deno.test("ShellSync.hook() switches to a nested marker and back to the outer one", async () => {
+  const shell = new FakeShell();
+  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  shell.markers.set(MARKER_NESTED, { kind: "trusted", profile: "account_b", server: false });
+  await shell.hook(MARKER_A);
+  await shell.hook(MARKER_NESTED);
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_b");
+  await shell.hook(MARKER_A);
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_a");
+  await shell.hook("");
+  assert.equal(shell.env.VAULTSH_PROFILE, undefined);
+  assert.equal(shell.env.AWS_SECRET_ACCESS_KEY, undefined);
+});
+
+Deno.test("ShellSync.hook() changes nothing for an untrusted or denied marker", async () => {
+  for (const kind of ["untrusted", "denied", "broken"] as const) {
+    const shell = new FakeShell();
+    shell.env = { AWS_PROFILE: "mine" };
+    shell.markers.set(MARKER_A, { kind });
+    const result = await shell.hook(MARKER_A);
+    assert.equal(result.env.size, 0, kind);
+    assert.equal(shell.env.AWS_PROFILE, "mine");
+    assert.equal(result.scope, MARKER_A, "the scope is recorded so the hook does not ask again");
+  }
+});
+
+Deno.test("ShellSync.use() wins inside the marker scope until the scope changes", async () => {
+  const shell = new FakeShell();
+  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  shell.markers.set(MARKER_NESTED, { kind: "trusted", profile: "account_a", server: false });
+  await shell.hook(MARKER_A);
+  await shell.use("account_b");
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_b");
+  // the same scope again (e.g. a prompt): manual stays
+  await shell.hook(MARKER_A);
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_b");
+  // entering a nested marker changes the scope: the marker wins again
+  await shell.hook(MARKER_NESTED);
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_a");
+});
+
+Deno.test("ShellSync.off() returns to the directory's profile, or to none", async () => {
+  const shell = new FakeShell();
+  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  await shell.hook(MARKER_A);
+  await shell.use("account_b");
+  await shell.off();
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_a");
+  await shell.hook("");
+  await shell.use("account_b");
+  await shell.off();
+  for (const name of MANAGED_VARIABLES) assert.equal(shell.env[name], undefined, name);
+});
+
+Deno.test("ShellSync.hook() renews credentials in the refresh window without prompting", async () => {
+  const shell = new FakeShell();
+  await shell.use("account_b");
+  const firstKey = shell.env.AWS_ACCESS_KEY_ID;
+  shell.now += 3600 - 299; // inside the 5-minute window
+  shell.interactive = false;
+  const result = await shell.hook("");
+  assert.notEqual(shell.env.AWS_ACCESS_KEY_ID, firstKey);
+  assert.equal(result.refreshAt, shell.now + 3600 - 300);
+  assert.deepEqual(shell.notices, []);
+});
+
+Deno.test("ShellSync.hook() gives one notice per expiry when renewal needs an MFA code", async () => {
+  const shell = new FakeShell();
+  await shell.use("account_b");
+  const key = shell.env.AWS_ACCESS_KEY_ID;
+  shell.needsMfa.add("account_b");
+  shell.now += 3600 - 200;
+  let result = await shell.hook("");
+  assert.equal(shell.notices.length, 1);
+  assert.match(shell.notices[0]!, /vaultsh use account_b/);
+  assert.equal(shell.env.AWS_ACCESS_KEY_ID, key, "the shell is left alone");
+  assert.equal(result.refreshAt, undefined, "no more calls for this expiry");
+  shell.now += 100;
+  result = await shell.hook("");
+  assert.equal(shell.notices.length, 1);
+});
+
+Deno.test("ShellSync.hook() takes over credentials a nested shell inherited", async () => {
+  const shell = new FakeShell();
+  shell.env = {
+    VAULTSH_PROFILE: "account_b",
+    AWS_VAULT: "account_b",
+    AWS_CREDENTIAL_EXPIRATION: new Date((shell.now + 100) * 1000).toISOString(),
+  };
+  const result = await shell.hook("");
+  // inside the window already: renewed at once
+  assert.equal(result.state.applied?.profile, "account_b");
+  assert.equal(shell.env.AWS_SECRET_ACCESS_KEY, "secret-account_b-1");
+});
+
+Deno.test("ShellSync.use() propagates a failure and changes nothing", async () => {
+  const shell = new FakeShell();
+  shell.env = { AWS_PROFILE: "mine" };
+  const sync = new ShellSync(undefined, "", shell.deps());
+  await assert.rejects(sync.use("nope", "", {}), /unknown profile nope/);
+  assert.equal(sync.result().env.size, 0);
+});
