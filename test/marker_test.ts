@@ -341,12 +341,12 @@ Deno.test("findMarker() walks the logical path, resolving . and .. by name as cd
 
 Deno.test("findMarker() resolves a relative directory against the working directory", async () => {
   const root = await tree({ "a/.awsvault": "p", "a/b": null });
-  const cwd = Deno.cwd();
   try {
-    Deno.chdir(`${root}/a`);
-    assert.equal(await findMarker("b"), `${root}/a/.awsvault`);
+    // relative to the current directory without changing it (other tests share the process)
+    const up = Deno.cwd().split("/").filter((segment) => segment !== "").map(() => "..");
+    const relative = [...up, ...root.split("/").filter((segment) => segment !== ""), "a", "b"];
+    assert.equal(await findMarker(relative.join("/")), `${root}/a/.awsvault`);
   } finally {
-    Deno.chdir(cwd);
     await Deno.remove(root, { recursive: true });
   }
 });

@@ -53,7 +53,7 @@ async function runShell(
   variant: Variant,
   code: string,
   after: string,
-  options: { env?: Record<string, string>; inFunction?: boolean } = {},
+  options: { env?: Record<string, string>; inFunction?: boolean; canary?: string } = {},
 ): Promise<Uint8Array> {
   const dir = await Deno.makeTempDir();
   try {
@@ -79,6 +79,14 @@ async function runShell(
       },
       stdin: "null",
     }).output();
+    // a canary created means a value ran: say so before any other symptom
+    if (options.canary !== undefined) {
+      await assert.rejects(
+        Deno.lstat(options.canary),
+        Deno.errors.NotFound,
+        `${variant.label} ran a value`,
+      );
+    }
     const stderr = decoder.decode(output.stderr);
     assert.equal(output.code, 0, `${variant.label} failed: ${stderr}`);
     if (variant.quiet) assert.equal(stderr, "", `${variant.label} wrote to stderr`);
@@ -130,9 +138,7 @@ function expectedBytes(value: string): Uint8Array {
 async function assertExportsRoundTrip(variant: Variant, values: string[], canary: string) {
   const names = values.map((_, i) => `VT_${i}`);
   const code = values.map((value, i) => variant.shell.exportVar(names[i]!, value)).join("");
-  const stdout = await runShell(variant, code, envPrinter(variant));
-  await assert.rejects(Deno.lstat(canary), Deno.errors.NotFound, `${variant.label} ran a value`);
-  const env = parseEnv(stdout);
+  const env = parseEnv(await runShell(variant, code, envPrinter(variant), { canary }));
   for (const [i, value] of values.entries()) {
     const received = env.get(names[i]!);
     assert.ok(received !== undefined, `${variant.label}: ${names[i]} was not exported`);
@@ -280,6 +286,22 @@ for (const variant of VARIANTS) {
           // the failing value is named by the assertion; shrinking batches of shells takes minutes
           { numRuns: 25, endOnFailure: true },
         );
+      });
+    },
+  });
+}
+
+for (const variant of VARIANTS) {
+  Deno.test({
+    name: `the canary check notices a value that runs in ${variant.label}`,
+    ...needs(variant.tool),
+    fn: async () => {
+      await withCanary(async (canary) => {
+        // what an unquoted attack would do: proves the tests above could see one
+        const code = variant.tool === "fish"
+          ? `set -gx X (touch ${canary})\n`
+          : `export X=$(touch ${canary})\n`;
+        await assert.rejects(runShell(variant, code, "", { canary }), /ran a value/);
       });
     },
   });

@@ -84,14 +84,18 @@ export class TrustStore {
     try {
       await ensurePrivateDir(this.dir);
       await atomicWrite(`${this.dir}/${denyName(keys)}`, record(path), { mode: 0o600 });
-      // once the deny is written it wins, so a failure below leaves the marker denied
+    } catch (error) {
+      throw this.#writeError("deny", path, error);
+    }
+    // the deny is in force now (it wins over any allow): only leftovers can fail below
+    try {
       for (const name of await recordNames(this.dir)) {
         if (name.startsWith(`allow-${keys.pathHash}-`)) {
           await removeIfPresent(`${this.dir}/${name}`);
         }
       }
     } catch (error) {
-      throw this.#writeError("deny", path, error);
+      throw this.#writeError("deny", path, error, "it is denied, but its earlier allows remain");
     }
   }
 
@@ -150,13 +154,15 @@ export class TrustStore {
     return { path, pathHash, contentHash };
   }
 
-  #writeError(action: string, path: string, error: unknown): VaultshError {
+  #writeError(action: string, path: string, error: unknown, outcome?: string): VaultshError {
+    // Deno appends the operation and the (temporary) file's path: the OS reason is the news
+    const reason = errorMessage(error).replace(/(\(os error \d+\)):.*$/, "$1");
+    const why = `cannot ${action} ${showPath(path)}: ${reason}`;
     return new VaultshError(
       `trust store ${showPath(this.dir)}`,
-      `cannot ${action} ${showPath(path)}: ${errorMessage(error)}`,
+      outcome === undefined ? why : `${why} (${outcome})`,
       {
-        hint: `nothing was changed if the directory is read-only or the disk is full; ` +
-          `check both and run the command again`,
+        hint: "check that the directory is writable and the disk is not full, then try again",
         cause: error,
       },
     );

@@ -15,7 +15,7 @@ export class PosixShell implements Shell {
 
   quote(value: string): string {
     checkValue(value);
-    return `"${value.replace(/["\\]/g, "\\$&")}"`;
+    return `'${value.replaceAll("'", `'\\''`)}'`;
   }
 
   exportVar(name: string, value: string): string {
