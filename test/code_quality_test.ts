@@ -1,0 +1,33 @@
+/** The codebase's own bars (deno fmt, deno lint, deno check) as part of the suite, so CI enforces them. */
+import assert from "node:assert/strict";
+import { REPO_ROOT } from "./support/vaultsh_bin.ts";
+
+async function deno(args: string[]): Promise<{ code: number; output: string }> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: REPO_ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
+  };
+}
+
+Deno.test("deno fmt --check finds nothing to reformat", async () => {
+  const { code, output } = await deno(["fmt", "--check"]);
+  assert.equal(code, 0, output);
+});
+
+Deno.test("deno lint reports no problems", async () => {
+  const { code, output } = await deno(["lint"]);
+  assert.equal(code, 0, output);
+});
+
+Deno.test("deno check type-checks src/ and test/ under the strict options", async () => {
+  const { code, output } = await deno(["check", "src/", "test/"]);
+  assert.equal(code, 0, output);
+});

@@ -1,0 +1,86 @@
+/** install.sh as a newcomer runs it: a fresh HOME, re-run, and --uninstall. */
+import assert from "node:assert/strict";
+import { needs } from "./support/needs.ts";
+import { REPO_ROOT } from "./support/vaultsh_bin.ts";
+
+async function denoDir(): Promise<string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "null",
+  })
+    .output();
+  return JSON.parse(new TextDecoder().decode(output.stdout)).denoDir;
+}
+
+async function run(program: string, args: string[], env: Record<string, string>) {
+  const output = await new Deno.Command(program, {
+    args,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+Deno.test({
+  name: "install.sh is shellcheck-clean POSIX sh",
+  ...needs("shellcheck"),
+  async fn() {
+    const result = await run("shellcheck", [`${REPO_ROOT}/install.sh`], { PATH: "/usr/bin:/bin" });
+    assert.equal(result.code, 0, result.stdout);
+  },
+});
+
+Deno.test("install.sh installs a working vaultsh, is re-runnable, and --uninstall removes it", async () => {
+  const home = await Deno.makeTempDir({ prefix: "vaultsh-install-test-" });
+  try {
+    const env = {
+      HOME: home,
+      PATH: `${home}/.local/bin:/usr/local/bin:/usr/bin:/bin`,
+      SHELL: "/usr/bin/zsh",
+      VAULTSH_DENO: Deno.execPath(),
+      VAULTSH_INSTALL_MODE: "launcher",
+      DENO_DIR: await denoDir(),
+    };
+    const first = await run("sh", [`${REPO_ROOT}/install.sh`], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /installed a launcher script at .*\/\.local\/bin\/vaultsh/);
+    assert.ok(
+      first.stderr.includes(`eval "$(${home}/.local/bin/vaultsh init zsh)"`),
+      "it prints the line to add to the rc file",
+    );
+    const bin = `${home}/.local/bin/vaultsh`;
+    const version = await run(bin, ["--version"], env);
+    assert.equal(version.code, 0, version.stderr);
+    const init = await run(bin, ["init", "bash"], env);
+    assert.equal(init.code, 0, init.stderr);
+    assert.ok(init.stdout.includes(`'${bin}'`), "init bakes in the installed path");
+
+    // the launcher runs copies, so the clone can go away; a second run replaces them in place
+    const second = await run("sh", [`${REPO_ROOT}/install.sh`], env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal((await run(bin, ["--version"], env)).code, 0);
+
+    const removed = await run("sh", [`${REPO_ROOT}/install.sh`, "--uninstall"], env);
+    assert.equal(removed.code, 0, removed.stderr);
+    await assert.rejects(Deno.stat(bin), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(`${home}/.local/share/vaultsh/app`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("install.sh rejects unknown arguments and modes with exit 1", async () => {
+  const env = { HOME: "/nonexistent", PATH: "/usr/bin:/bin" };
+  const bad = await run("sh", [`${REPO_ROOT}/install.sh`, "--frobnicate"], env);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown argument '--frobnicate'/);
+});
