@@ -8,6 +8,13 @@ import * as log from "./log.ts";
 
 async function main(args: string[]): Promise<number> {
   try {
+    if (args.length === 1 && args[0] === "hook") {
+      // the shell hooks' call takes no options: skip the command table, whose parser alone
+      // costs more start-up time than the hook's own work
+      const { hookCommand } = await import("./commands/hook.ts");
+      await hookCommand();
+      return 0;
+    }
     const { runCli } = await import("./cli.ts");
     return await runCli(args);
   } catch (error) {
