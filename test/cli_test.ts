@@ -10,15 +10,20 @@ const KEYRING = needs("dbus-daemon", "gnome-keyring-daemon", "secret-tool");
 const ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
+/** `vaultsh add <profile> --env` with the example key. */
+function addKey(box: Sandbox, profile = "jumpuser") {
+  return box.vaultsh(["add", profile, "--env"], {
+    env: { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET },
+  });
+}
+
 Deno.test({
   name: "add --env stores the key where secret-tool finds it (keytar's schema)",
   ...KEYRING,
   async fn() {
     await using box = await Sandbox.create({ keyring: true });
     await box.writeConfig(SEED_CONFIG);
-    const added = await box.vaultsh(["add", "jumpuser", "--env"], {
-      env: { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET },
-    });
+    const added = await addKey(box, "jumpuser");
     assert.equal(added.code, 0, added.stderr);
     assert.equal(added.stdout, "");
     assert.match(
@@ -50,9 +55,7 @@ Deno.test({
   async fn() {
     await using box = await Sandbox.create({ keyring: true });
     await box.writeConfig(SEED_CONFIG);
-    const added = await box.vaultsh(["add", "ops", "--env"], {
-      env: { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET },
-    });
+    const added = await addKey(box, "ops");
     assert.equal(added.code, 0, added.stderr);
     const config = await Deno.readTextFile(box.configFile);
     assert.ok(config.startsWith(SEED_CONFIG), "the existing content is untouched");
@@ -115,9 +118,7 @@ Deno.test({
   async fn() {
     await using box = await Sandbox.create({ keyring: true });
     await box.writeConfig(SEED_CONFIG);
-    const result = await box.vaultsh(["add", "account_a", "--env"], {
-      env: { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET },
-    });
+    const result = await addKey(box, "account_a");
     assert.equal(result.code, 1);
     assert.equal(result.stdout, "");
     assert.match(
@@ -147,9 +148,7 @@ Deno.test({
   async fn() {
     await using box = await Sandbox.create({ keyring: true });
     await box.writeConfig(SEED_CONFIG);
-    await box.vaultsh(["add", "jumpuser", "--env"], {
-      env: { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET },
-    });
+    await addKey(box, "jumpuser");
     const result = await box.vaultsh(["list"]);
     assert.equal(result.code, 0, result.stderr);
     const rows = result.stdout.trim().split("\n").map((line) => line.split(/\s{2,}/));
@@ -172,9 +171,7 @@ Deno.test({
   async fn() {
     await using box = await Sandbox.create({ keyring: true });
     await box.writeConfig(SEED_CONFIG);
-    await box.vaultsh(["add", "jumpuser", "--env"], {
-      env: { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET },
-    });
+    await addKey(box, "jumpuser");
     const refused = await box.run("setsid", [box.bin, "remove", "jumpuser"]);
     assert.equal(refused.code, 1, "without --force it asks, and without a terminal it cannot");
     assert.match(refused.stderr, /--force/);

@@ -1,17 +1,8 @@
 /** install.sh as a newcomer runs it: a fresh HOME, re-run, and --uninstall. */
 import assert from "node:assert/strict";
+import { denoDir } from "./support/keyring_daemon.ts";
 import { needs } from "./support/needs.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
-
-async function denoDir(): Promise<string> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output();
-  return JSON.parse(new TextDecoder().decode(output.stdout)).denoDir;
-}
 
 async function run(program: string, args: string[], env: Record<string, string>) {
   const output = await new Deno.Command(program, {
@@ -48,7 +39,7 @@ Deno.test("install.sh installs a working vaultsh, is re-runnable, and --uninstal
       SHELL: "/usr/bin/zsh",
       VAULTSH_DENO: Deno.execPath(),
       VAULTSH_INSTALL_MODE: "launcher",
-      DENO_DIR: await denoDir(),
+      DENO_DIR: denoDir(),
     };
     const first = await run("sh", [`${REPO_ROOT}/install.sh`], env);
     assert.equal(first.code, 0, first.stderr);

@@ -4,6 +4,8 @@
  * VAULTSH_TEST_BIN overrides it (e.g. a compiled binary); VAULTSH_TEST_INSTALL_MODE picks
  * install.sh's mode (launcher by default: compiling needs to download denort).
  */
+import { denoDir } from "./keyring_daemon.ts";
+
 const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
 let installed: Promise<string> | undefined;
@@ -34,7 +36,7 @@ async function install(): Promise<string> {
       VAULTSH_INSTALL_DIR: bin,
       VAULTSH_INSTALL_MODE: Deno.env.get("VAULTSH_TEST_INSTALL_MODE") ?? "launcher",
       VAULTSH_DENO: Deno.execPath(),
-      DENO_DIR: await denoDir(),
+      DENO_DIR: denoDir(),
     },
     clearEnv: true,
     stdout: "piped",
@@ -44,19 +46,6 @@ async function install(): Promise<string> {
     throw new Error(`install.sh failed:\n${new TextDecoder().decode(output.stderr)}`);
   }
   return `${bin}/vaultsh`;
-}
-
-/** The test runner's own dependency cache, so the install needs no download. */
-async function denoDir(): Promise<string> {
-  const fromEnv = Deno.env.get("DENO_DIR");
-  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output();
-  return JSON.parse(new TextDecoder().decode(output.stdout)).denoDir;
 }
 
 /** The repository's root directory. */
