@@ -195,6 +195,97 @@ function buildProgram(): Command {
       await clearCommand(profile, options);
     });
 
+  program.command("server")
+    .description("serve a profile's credentials to SDKs on 127.0.0.1 (ECS container protocol)")
+    .argument("[profile]")
+    .option("--region <region>", "region for STS and the exported AWS_REGION")
+    .option("-t, --mfa-token <code>", "MFA code for the first fetch, instead of prompting")
+    .addOption(
+      new Option(
+        "--idle <duration>",
+        "exit after this long without requests (0: never; default: VAULTSH_SERVER_IDLE, else 15m in the background, never in the foreground)",
+      ).argParser((value) => {
+        const seconds = parseDuration(value);
+        if (seconds === undefined) {
+          throw new UsageError("--idle", `"${value}" is not a duration (e.g. 15m, 1h, 0)`);
+        }
+        return seconds;
+      }),
+    )
+    .option("--detach", "start (or reuse) the shared background server, print its variables")
+    .option("--stop", "stop the profile's running servers")
+    .option("--list", "list the running servers")
+    .addOption(new Option("--background", "internal: the server ensureServer starts").hideHelp())
+    .addOption(backendOption())
+    .action(async (profile, options) => {
+      const { serverCommand } = await import("./commands/server.ts");
+      await serverCommand(profile, options);
+    });
+
+  credentialOptions(
+    program.command("login")
+      .description("AWS console sign-in URL for the profile (opens a browser unless --stdout)")
+      .argument("<profile>")
+      .option("-s, --stdout", "print the sign-in URL instead of opening a browser")
+      .option("--path <path>", "console page to open, e.g. s3/home")
+      .addHelpText(
+        "after",
+        "\nA role profile signs in as the role. An IAM user without a role signs in through\n" +
+          "GetFederationToken with an allow-all session policy (so: with the user's own\n" +
+          "permissions), made with the stored long-term key, since GetFederationToken refuses\n" +
+          "session credentials. The URL signs anyone in for 15 minutes: keep it to yourself.\n",
+      ),
+  ).action(async (profile, options) => {
+    const { loginCommand } = await import("./commands/login.ts");
+    const raw = options as RawCredentialOptions & { stdout?: true; path?: string };
+    await loginCommand(profile, { ...credentialFlags(raw), stdout: raw.stdout, path: raw.path });
+  });
+
+  program.command("rotate")
+    .description("replace the stored access key through IAM: create, store, verify, delete the old")
+    .argument("<profile>", "the profile whose key (or whose source_profile's key) to rotate")
+    .option("-n, --no-session", "call IAM with the key itself, not an MFA session")
+    .option("-t, --mfa-token <code>", "MFA code to use instead of prompting")
+    .addOption(
+      new Option(
+        "--wait <duration>",
+        "how long to wait for IAM to accept the new key (default 30s)",
+      )
+        .argParser(durationArg),
+    )
+    .addOption(backendOption())
+    .action(async (profile, options) => {
+      const { rotateCommand } = await import("./commands/rotate.ts");
+      const raw = options as RawCredentialOptions & { wait?: number };
+      await rotateCommand(profile, {
+        noSession: raw.session === false,
+        mfaToken: raw.mfaToken,
+        backend: raw.backend,
+        waitSeconds: raw.wait,
+      });
+    });
+
+  program.command("import")
+    .description("copy the long-term keys aws-vault stored into vaultsh's keychain")
+    .argument("<tool>", "aws-vault")
+    .argument("[profiles...]", "only these (default: every long-term key aws-vault stores)")
+    .option("-f, --force", "replace keys vaultsh already stores")
+    .option("--from <backend>", "aws-vault's backend: secret-service or file (default: both)")
+    .addOption(backendOption())
+    .action(async (tool, profiles, options) => {
+      const { importCommand } = await import("./commands/import.ts");
+      await importCommand(tool, profiles, options);
+    });
+
+  program.command("doctor")
+    .description("check config, keychain, shell integration, markers and the installed binary")
+    .option("--json", "print JSON")
+    .addOption(backendOption())
+    .action(async (options) => {
+      const { doctorCommand } = await import("./commands/doctor.ts");
+      exitCode = await doctorCommand(options);
+    });
+
   return program as unknown as Command;
 }
 

@@ -3,7 +3,7 @@
  * `vaultsh: <what>: <why>` (plus an optional hint line) and exits with `exitCode`.
  */
 export class VaultshError extends Error {
-  override readonly name = "VaultshError";
+  override readonly name: string = "VaultshError";
   /** What failed, e.g. `profile "account_b"`, `config ~/.aws/config`. */
   readonly what: string;
   /** Why it failed, one line. */

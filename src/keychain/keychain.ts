@@ -1,3 +1,5 @@
+import { VaultshError } from "../errors.ts";
+
 /** The names of the keychain backends (SPEC §7). */
 export type BackendName = "secret-service" | "keychain" | "file" | "memory";
 
@@ -26,16 +28,28 @@ export type KeychainFailure =
   | "passphrase" // wrong passphrase for the file backend
   | "failed"; // anything else
 
-/** A keychain failure, with the backend's own reason. */
-export class KeychainError extends Error {
-  override readonly name = "KeychainError";
+const HINTS: Record<KeychainFailure, string | undefined> = {
+  unavailable: "is a Secret Service (gnome-keyring, KeePassXC) running? or choose --backend file",
+  locked: "unlock the keyring (your desktop's keyring manager, or log in again), or choose --backend file",
+  denied: undefined,
+  passphrase: "check VAULTSH_FILE_PASSPHRASE, or unset it to be asked",
+  failed: undefined,
+};
+
+/** A keychain failure, with the backend's own reason; printed as `vaultsh: <backend> keychain: <why>`. */
+export class KeychainError extends VaultshError {
+  override readonly name: string = "KeychainError";
   constructor(
     readonly backend: BackendName,
     readonly failure: KeychainFailure,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    const hint = HINTS[failure];
+    super(`${backend} keychain`, message, {
+      ...(options === undefined ? {} : { cause: options.cause }),
+      ...(hint === undefined ? {} : { hint }),
+    });
   }
 }
 

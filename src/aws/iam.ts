@@ -1,0 +1,203 @@
+/**
+ * The one module that talks to AWS IAM, and the only importer of `@aws-sdk/client-iam`: the SDK
+ * is loaded on the first call, so only `vaultsh rotate` ever pays for it.
+ *
+ * Endpoint: `AWS_ENDPOINT_URL_IAM` > `AWS_ENDPOINT_URL` > the profile's own `endpoint_url` (when
+ * it came from the config file, not from `AWS_ENDPOINT_URL_STS`) > the SDK's default for the
+ * region (IAM is global: every commercial region resolves to iam.amazonaws.com, China and GovCloud
+ * regions to their partition's endpoint). This is the SDKs' order for service-specific endpoints;
+ * it is also how the tests point rotation at the local endpoint.
+ */
+import type { Credentials } from "../credentials/credentials.ts";
+import { VaultshError } from "../errors.ts";
+import * as log from "../log.ts";
+import type { Env } from "../settings.ts";
+
+export interface IamEndpoint {
+  /** The region to sign for and to pick the partition's endpoint. */
+  readonly region: string;
+  /** An explicit endpoint URL, or undefined for the SDK's default. */
+  readonly url: string | undefined;
+}
+
+/** A new access key, as CreateAccessKey returns it (the only time AWS shows the secret). */
+export interface NewAccessKey {
+  readonly userName: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** One of a user's access keys (ListAccessKeys: no secret). */
+export interface AccessKeyMetadata {
+  readonly accessKeyId: string;
+  readonly status: string;
+}
+
+/** The IAM operations key rotation uses. `userName` undefined means the caller's own user. */
+export interface Iam {
+  createAccessKey(credentials: Credentials, userName?: string): Promise<NewAccessKey>;
+  deleteAccessKey(credentials: Credentials, accessKeyId: string, userName?: string): Promise<void>;
+  listAccessKeys(credentials: Credentials, userName?: string): Promise<AccessKeyMetadata[]>;
+}
+
+/**
+ * A refused or failed IAM call; `code` is AWS's error code as IAM names it (`LimitExceeded`,
+ * `NoSuchEntity`: the SDK's exception names without their `Exception` suffix).
+ */
+export class IamError extends VaultshError {
+  readonly code: string | undefined;
+  constructor(what: string, why: string, code: string | undefined, cause: unknown) {
+    super(what, why, { cause });
+    this.code = code;
+  }
+}
+
+/** `****************ABCD`: how vaultsh shows an access key id (aws-vault's format). */
+export function maskKeyId(accessKeyId: string): string {
+  return `****************${accessKeyId.slice(-4)}`;
+}
+
+/**
+ * The endpoint for a profile's IAM calls. `fileEndpointUrl` is the profile's `endpoint_url` as
+ * written in the config file (the resolved profile's `endpointUrl` may be the STS override).
+ */
+export function iamEndpointFor(
+  region: string | undefined,
+  env: Env,
+  fileEndpointUrl: string | undefined,
+): IamEndpoint {
+  const url = nonEmpty(env.AWS_ENDPOINT_URL_IAM) ?? nonEmpty(env.AWS_ENDPOINT_URL) ??
+    fileEndpointUrl;
+  return { region: region ?? "us-east-1", url };
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 20_000;
+const MAX_ATTEMPTS = 4;
+
+type Sdk = typeof import("@aws-sdk/client-iam");
+let sdk: Promise<Sdk> | undefined;
+
+function loadSdk(): Promise<Sdk> {
+  sdk ??= import("@aws-sdk/client-iam");
+  return sdk;
+}
+
+/** An Iam that calls AWS (or the endpoint override) through the AWS SDK. */
+export function createIam(endpoint: IamEndpoint, what: string): Iam {
+  async function send<T>(
+    credentials: Credentials,
+    action: string,
+    command: (s: Sdk) => object,
+    maxAttempts = MAX_ATTEMPTS,
+  ): Promise<T> {
+    const module = await loadSdk();
+    const client = new module.IAMClient({
+      region: endpoint.region,
+      ...(endpoint.url === undefined ? {} : { endpoint: endpoint.url }),
+      credentials: {
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        ...(credentials.sessionToken === undefined
+          ? {}
+          : { sessionToken: credentials.sessionToken }),
+      },
+      // everything explicit: the SDK must not consult ~/.aws or AWS_PROFILE on its own
+      ignoreConfiguredEndpointUrls: true,
+      useFipsEndpoint: false,
+      useDualstackEndpoint: false,
+      retryMode: "standard",
+      maxAttempts,
+      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    });
+    log.debug(`${what}: iam ${action} at ${endpoint.url ?? `region ${endpoint.region}`}`);
+    try {
+      // deno-lint-ignore no-explicit-any
+      return await client.send(command(module) as any) as T;
+    } catch (error) {
+      throw iamError(what, action, endpoint, error);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  const user = (userName: string | undefined) =>
+    userName === undefined ? {} : { UserName: userName };
+
+  return {
+    async createAccessKey(credentials, userName) {
+      const output = await send<
+        { AccessKey?: { UserName?: string; AccessKeyId?: string; SecretAccessKey?: string } }
+      >(
+        credentials,
+        "CreateAccessKey",
+        (m) => new m.CreateAccessKeyCommand(user(userName)),
+        // not idempotent: a retry after a lost answer would make a second key, whose secret
+        // nobody ever sees
+        1,
+      );
+      const key = output.AccessKey;
+      if (key?.AccessKeyId === undefined || key.SecretAccessKey === undefined) {
+        throw new IamError(what, "IAM CreateAccessKey answered without a key", undefined, output);
+      }
+      return {
+        userName: key.UserName ?? userName ?? "",
+        accessKeyId: key.AccessKeyId,
+        secretAccessKey: key.SecretAccessKey,
+      };
+    },
+
+    async deleteAccessKey(credentials, accessKeyId, userName) {
+      await send(
+        credentials,
+        "DeleteAccessKey",
+        (m) => new m.DeleteAccessKeyCommand({ AccessKeyId: accessKeyId, ...user(userName) }),
+      );
+    },
+
+    async listAccessKeys(credentials, userName) {
+      const output = await send<
+        { AccessKeyMetadata?: { AccessKeyId?: string; Status?: string }[] }
+      >(credentials, "ListAccessKeys", (m) => new m.ListAccessKeysCommand(user(userName)));
+      return (output.AccessKeyMetadata ?? []).flatMap((key) =>
+        key.AccessKeyId === undefined
+          ? []
+          : [{ accessKeyId: key.AccessKeyId, status: key.Status ?? "" }]
+      );
+    },
+  };
+}
+
+/** Turns an SDK or network failure into one line naming the call and the cause. */
+function iamError(what: string, action: string, endpoint: IamEndpoint, error: unknown): IamError {
+  const e = error as {
+    name?: string;
+    message?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number; attempts?: number };
+    cause?: { code?: string };
+  };
+  const where = endpoint.url ?? `IAM (${endpoint.region})`;
+  const code = e.code ?? e.cause?.code;
+  if (code === "ECONNREFUSED") {
+    return new IamError(what, `IAM ${action}: cannot connect to ${where}`, code, error);
+  }
+  if (e.name === "TimeoutError" || code === "ETIMEDOUT" || e.name === "RequestTimeout") {
+    return new IamError(what, `IAM ${action}: ${where} did not answer in time`, code, error);
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return new IamError(what, `IAM ${action}: cannot resolve the host of ${where}`, code, error);
+  }
+  const message = (e.message ?? String(error)).replace(/\s*\n\s*/g, " ").trim();
+  if (e.$metadata?.httpStatusCode !== undefined && e.name !== undefined && e.name !== "Error") {
+    const attempts = e.$metadata.attempts ?? 1;
+    const retried = attempts > 1 ? ` (after ${attempts} attempts)` : "";
+    const awsCode = e.name.replace(/Exception$/, "");
+    return new IamError(what, `IAM ${action}: ${awsCode}: ${message}${retried}`, awsCode, error);
+  }
+  return new IamError(what, `IAM ${action}: ${message}`, undefined, error);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}

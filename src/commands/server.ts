@@ -1,0 +1,87 @@
+/**
+ * `vaultsh server <profile>`: the local credential server (SPEC §5.5).
+ *
+ *   vaultsh server account_b            serve in the foreground; prints the variables, Ctrl-C stops
+ *   vaultsh server --detach account_b   start (or reuse) the shared background server, print them
+ *   vaultsh server --stop account_b     stop the profile's servers
+ *   vaultsh server --list               the running servers
+ */
+import { App } from "../app.ts";
+import { UsageError } from "../errors.ts";
+import * as log from "../log.ts";
+import { ensureServer } from "../server/ensure_server.ts";
+import { serveProfile } from "../server/serve_profile.ts";
+import { serverEnv } from "../server/server_env.ts";
+import { ServerRegistry } from "../server/server_registry.ts";
+import { writeStdout } from "../util/stdout.ts";
+import { renderTable } from "../util/table.ts";
+
+export interface ServerCommandOptions {
+  readonly region?: string | undefined;
+  readonly backend?: string | undefined;
+  readonly mfaToken?: string | undefined;
+  /** Seconds without requests before exiting (0: never). */
+  readonly idle?: number | undefined;
+  readonly detach?: true | undefined;
+  readonly stop?: true | undefined;
+  readonly list?: true | undefined;
+  /** Internal: the detached child ensureServer starts. */
+  readonly background?: true | undefined;
+}
+
+export async function serverCommand(
+  profile: string | undefined,
+  options: ServerCommandOptions,
+  app?: App,
+): Promise<void> {
+  const modes = [options.detach, options.stop, options.list, options.background]
+    .filter((flag) => flag === true).length;
+  if (modes > 1) {
+    throw new UsageError("server", "--detach, --stop and --list exclude each other");
+  }
+  app ??= App.fromEnv(options);
+  const registry = new ServerRegistry(app.settings);
+
+  if (options.list === true) {
+    const servers = await registry.list();
+    writeStdout(renderTable(
+      ["PROFILE", "REGION", "URL", "PID", "STARTED"],
+      servers.map((s) => [s.profile, s.region ?? "-", s.url, String(s.pid), s.startedAt]),
+    ));
+    return;
+  }
+  if (profile === undefined) {
+    throw new UsageError("server", "missing profile", "vaultsh server <profile>");
+  }
+
+  if (options.stop === true) {
+    const matching = (await registry.list()).filter((s) =>
+      s.profile === profile && (options.region === undefined || s.region === options.region)
+    );
+    for (const server of matching) {
+      await registry.stop(server.id);
+      log.info(`stopped the credential server for ${profile} (pid ${server.pid})`);
+    }
+    if (matching.length === 0) log.info(`no credential server runs for ${profile}`);
+    return;
+  }
+
+  if (options.detach === true) {
+    const handle = await ensureServer(app, profile, options.region, {
+      mfaToken: options.mfaToken,
+    });
+    const lines = Object.entries(serverEnv(handle))
+      .filter(([, value]) => value !== null)
+      .map(([name, value]) => `${name}=${value}\n`);
+    writeStdout(lines.join(""));
+    return;
+  }
+
+  await serveProfile(app, {
+    profile,
+    region: options.region,
+    background: options.background === true,
+    idleSeconds: options.idle,
+    mfaToken: options.mfaToken,
+  });
+}

@@ -1,0 +1,254 @@
+/**
+ * Lists the items of one Secret Service collection over D-Bus (GIO through Deno FFI): labels,
+ * attributes and the lock state, never secrets. aws-vault keeps its keys in a collection of its
+ * own (`/org/freedesktop/secrets/collection/awsvault`) and names them only by label and the
+ * `profile` attribute, so finding every key needs the collection's item list; libsecret's
+ * searches need an attribute value to match. Secrets are then read through libsecret
+ * (SecretServiceKeychain.searchForeign), which also handles the unlock prompt.
+ *
+ * Properties of a locked collection and of its items stay readable (only secrets are locked).
+ */
+
+export interface CollectionItem {
+  readonly label: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface CollectionListing {
+  readonly locked: boolean;
+  readonly items: readonly CollectionItem[];
+}
+
+const SYMBOLS = {
+  g_bus_get_sync: {
+    parameters: ["i32", "pointer", "buffer"],
+    result: "pointer",
+    nonblocking: true,
+  },
+  g_dbus_connection_call_sync: {
+    parameters: [
+      "pointer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "pointer",
+      "pointer",
+      "i32",
+      "i32",
+      "pointer",
+      "buffer",
+    ],
+    result: "pointer",
+    nonblocking: true,
+  },
+  g_variant_parse: {
+    parameters: ["pointer", "buffer", "pointer", "pointer", "buffer"],
+    result: "pointer",
+  },
+  g_variant_get_child_value: { parameters: ["pointer", "usize"], result: "pointer" },
+  g_variant_get_variant: { parameters: ["pointer"], result: "pointer" },
+  g_variant_n_children: { parameters: ["pointer"], result: "usize" },
+  g_variant_get_string: { parameters: ["pointer", "pointer"], result: "pointer" },
+  g_variant_get_boolean: { parameters: ["pointer"], result: "i32" },
+  g_variant_unref: { parameters: ["pointer"], result: "void" },
+  g_error_free: { parameters: ["pointer"], result: "void" },
+  g_object_unref: { parameters: ["pointer"], result: "void" },
+} as const;
+
+type Gio = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+const SERVICE = "org.freedesktop.secrets";
+const SERVICE_PATH = "/org/freedesktop/secrets";
+const SERVICE_INTERFACE = "org.freedesktop.Secret.Service";
+const COLLECTION_BASE = "/org/freedesktop/secrets/collection/";
+const PROPERTIES = "org.freedesktop.DBus.Properties";
+const BUS_SESSION = 2;
+const CALL_TIMEOUT_MS = 10_000;
+const encoder = new TextEncoder();
+
+let gio: Gio | undefined;
+
+function load(): Gio {
+  // symbols are looked up in libgio and the libraries it links (glib, gobject)
+  gio ??= Deno.dlopen("libgio-2.0.so.0", SYMBOLS).symbols;
+  return gio;
+}
+
+function cString(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(encoder.encode(text).length + 1);
+  encoder.encodeInto(text, bytes);
+  return bytes;
+}
+
+/** The message of the GError in `slot`, freed; undefined when there is none. */
+function takeError(g: Gio, slot: BigUint64Array): string | undefined {
+  const address = slot[0] ?? 0n;
+  if (address === 0n) return undefined;
+  slot[0] = 0n;
+  const pointer = Deno.UnsafePointer.create(address);
+  if (pointer === null) return undefined;
+  const message = new Deno.UnsafePointerView(pointer).getPointer(8);
+  const text = message === null ? "unknown error" : Deno.UnsafePointerView.getCString(message);
+  g.g_error_free(pointer);
+  return text;
+}
+
+/**
+ * The collection named `name` (its D-Bus path is the name, as 99designs/keyring builds it), or
+ * null when no Secret Service answers or it has no such collection. Throws only on FFI trouble.
+ */
+export async function listCollection(name: string): Promise<CollectionListing | null> {
+  if (!/^[A-Za-z0-9_]+$/.test(name)) return null;
+  return await withBus(async (g, bus) => {
+    const path = COLLECTION_BASE + name;
+    const locked = await lockedAt(g, bus, path);
+    if (locked === null) return null;
+    const items = await property(g, bus, path, "org.freedesktop.Secret.Collection", "Items");
+    if (items === null) return null;
+    const paths = withUnref(g, items, (value) => children(g, value).map((child) => text(g, child)));
+    const listing: CollectionItem[] = [];
+    for (const item of paths) {
+      const label = await property(g, bus, item, "org.freedesktop.Secret.Item", "Label");
+      const attributes = await property(g, bus, item, "org.freedesktop.Secret.Item", "Attributes");
+      if (label === null || attributes === null) {
+        for (const value of [label, attributes]) if (value !== null) g.g_variant_unref(value);
+        continue; // deleted while we listed
+      }
+      listing.push({
+        label: withUnref(g, label, (value) => text(g, value)),
+        attributes: withUnref(g, attributes, (value) => dictionary(g, value)),
+      });
+    }
+    return { locked, items: listing };
+  });
+}
+
+/**
+ * Whether the collection behind the `default` alias (where keytar and vaultsh store) is locked;
+ * null when no Secret Service answers or there is no default collection. Never prompts.
+ */
+export async function defaultCollectionLocked(): Promise<boolean | null> {
+  return await withBus(async (g, bus) => {
+    const reply = await call(g, bus, SERVICE_PATH, SERVICE_INTERFACE, "ReadAlias", "('default',)");
+    if (reply === null) return null;
+    const path = withUnref(g, reply, (tuple) => {
+      const child = g.g_variant_get_child_value(tuple, 0n);
+      return child === null ? "/" : text(g, child);
+    });
+    return path === "/" ? null : await lockedAt(g, bus, path);
+  });
+}
+
+async function withBus<T>(
+  use: (g: Gio, bus: Deno.PointerObject) => Promise<T | null>,
+): Promise<T | null> {
+  const g = load();
+  const slot = new BigUint64Array(1);
+  const bus = await g.g_bus_get_sync(BUS_SESSION, null, slot);
+  if (bus === null) {
+    takeError(g, slot);
+    return null;
+  }
+  try {
+    return await use(g, bus);
+  } finally {
+    g.g_object_unref(bus);
+  }
+}
+
+async function lockedAt(g: Gio, bus: Deno.PointerObject, path: string): Promise<boolean | null> {
+  const locked = await property(g, bus, path, "org.freedesktop.Secret.Collection", "Locked");
+  return locked === null
+    ? null
+    : withUnref(g, locked, (value) => g.g_variant_get_boolean(value) !== 0);
+}
+
+/** A method call; the reply tuple (to unref), or null when the call failed. */
+async function call(
+  g: Gio,
+  bus: Deno.PointerObject,
+  path: string,
+  iface: string,
+  method: string,
+  args: string,
+): Promise<Deno.PointerObject | null> {
+  const slot = new BigUint64Array(1);
+  // `args` is built from constants and D-Bus object paths: nothing in it needs escaping
+  const parameters = g.g_variant_parse(null, cString(args), null, null, slot);
+  if (parameters === null) throw new Error(`GVariant parse failed: ${takeError(g, slot)}`);
+  const reply = await g.g_dbus_connection_call_sync(
+    bus,
+    cString(SERVICE),
+    cString(path),
+    cString(iface),
+    cString(method),
+    parameters,
+    null,
+    0,
+    CALL_TIMEOUT_MS,
+    null,
+    slot,
+  );
+  if (reply === null) takeError(g, slot);
+  return reply;
+}
+
+/** `Properties.Get(interface, name)`: the value inside the reply's variant, or null on error. */
+async function property(
+  g: Gio,
+  bus: Deno.PointerObject,
+  path: string,
+  iface: string,
+  name: string,
+): Promise<Deno.PointerObject | null> {
+  const reply = await call(g, bus, path, PROPERTIES, "Get", `('${iface}', '${name}')`);
+  if (reply === null) return null;
+  return withUnref(g, reply, (tuple) => {
+    const boxed = g.g_variant_get_child_value(tuple, 0n);
+    if (boxed === null) return null;
+    return withUnref(g, boxed, (variant) => g.g_variant_get_variant(variant));
+  });
+}
+
+function withUnref<T>(g: Gio, value: Deno.PointerObject, use: (value: Deno.PointerObject) => T): T {
+  try {
+    return use(value);
+  } finally {
+    g.g_variant_unref(value);
+  }
+}
+
+/** The children of a container value (each unref'ed after `text`/`dictionary` read it). */
+function children(g: Gio, value: Deno.PointerObject): Deno.PointerObject[] {
+  const count = Number(g.g_variant_n_children(value));
+  const result: Deno.PointerObject[] = [];
+  for (let index = 0; index < count; index++) {
+    const child = g.g_variant_get_child_value(value, BigInt(index));
+    if (child !== null) result.push(child);
+  }
+  return result;
+}
+
+/** A string or object path value's text; unrefs the value. */
+function text(g: Gio, value: Deno.PointerObject): string {
+  return withUnref(g, value, (v) => {
+    const pointer = g.g_variant_get_string(v, null);
+    return pointer === null ? "" : Deno.UnsafePointerView.getCString(pointer);
+  });
+}
+
+/** An `a{ss}` value as a record. */
+function dictionary(g: Gio, value: Deno.PointerObject): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const entry of children(g, value)) {
+    withUnref(g, entry, (pair) => {
+      const key = g.g_variant_get_child_value(pair, 0n);
+      const item = g.g_variant_get_child_value(pair, 1n);
+      const name = key === null ? undefined : text(g, key);
+      const content = item === null ? undefined : text(g, item);
+      if (name !== undefined && content !== undefined) result[name] = content;
+    });
+  }
+  return result;
+}
