@@ -49,10 +49,19 @@ export interface Sts {
   ): Promise<Credentials>;
 }
 
-/** How long one attempt may take before vaultsh gives up on it. */
-const CONNECT_TIMEOUT_MS = 5_000;
-const REQUEST_TIMEOUT_MS = 20_000;
-const MAX_ATTEMPTS = 4;
+/**
+ * How long one attempt may take. STS answers in well under a second; vaultsh runs inside
+ * `eval "$(...)"` and prompt hooks, where a hung endpoint must fail within seconds, not the
+ * minute the AWS CLI waits. The request timeout covers connecting, TLS and the answer.
+ */
+const CONNECT_TIMEOUT_MS = 3_000;
+const REQUEST_TIMEOUT_MS = 5_000;
+/** The SDKs' standard retry mode default. */
+const MAX_ATTEMPTS = 3;
+/** Full-jitter exponential backoff, as the SDKs' standard mode: bases and cap in ms. */
+const BACKOFF_BASE_MS = 100;
+const THROTTLING_BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 20_000;
 
 type Sdk = typeof import("@aws-sdk/client-sts");
 let sdk: Promise<Sdk> | undefined;
@@ -68,6 +77,7 @@ export function createSts(endpoint: StsEndpoint, what: string): Sts {
     credentials: Credentials,
     action: string,
     command: (s: Sdk) => object,
+    carriesMfaCode = false,
   ): Promise<T> {
     const module = await loadSdk();
     const client = new module.STSClient({
@@ -84,9 +94,14 @@ export function createSts(endpoint: StsEndpoint, what: string): Sts {
       ignoreConfiguredEndpointUrls: true,
       useFipsEndpoint: false,
       useDualstackEndpoint: false,
-      retryMode: "standard",
       maxAttempts: MAX_ATTEMPTS,
-      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+      retryStrategy: retryStrategy(carriesMfaCode),
+      requestHandler: {
+        connectionTimeout: CONNECT_TIMEOUT_MS,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        // without it the SDK only prints a warning and keeps waiting
+        throwOnRequestTimeout: true,
+      },
     });
     log.debug(`${what}: sts ${action} at ${endpoint.url ?? `region ${endpoint.region}`}`);
     try {
@@ -110,6 +125,7 @@ export function createSts(endpoint: StsEndpoint, what: string): Sts {
             ...(input.serialNumber === undefined ? {} : { SerialNumber: input.serialNumber }),
             ...(input.tokenCode === undefined ? {} : { TokenCode: input.tokenCode }),
           }),
+        input.tokenCode !== undefined,
       );
       return fromSdk(output.Credentials, what, "GetSessionToken");
     },
@@ -134,6 +150,7 @@ export function createSts(endpoint: StsEndpoint, what: string): Sts {
               ? {}
               : { TransitiveTagKeys: [...input.transitiveTagKeys] }),
           }),
+        input.tokenCode !== undefined,
       );
       return fromSdk(output.Credentials, what, "AssumeRole");
     },
@@ -162,6 +179,63 @@ export function createSts(endpoint: StsEndpoint, what: string): Sts {
     },
   };
 }
+
+/** What the SDK's retry middleware hands a retry strategy (its RetryStrategyV2 interface). */
+interface RetryToken {
+  getRetryCount(): number;
+  getRetryDelay(): number;
+}
+
+/**
+ * The SDK's standard-mode retries (throttling, 5xx, timeouts, dropped connections, a corrected
+ * clock skew; at most MAX_ATTEMPTS, full-jitter backoff), except that a request carrying an MFA
+ * code is resent only when STS cannot have evaluated the code: throttled, refused for the clock
+ * skew the SDK just corrected, or never delivered. An MFA code is single-use (SPEC §5.4): after
+ * a 5xx or a timeout AWS may have spent it, and the resend would fail as "code already used",
+ * hiding the real cause.
+ */
+function retryStrategy(carriesMfaCode: boolean) {
+  const token = (count: number, delay: number): RetryToken => ({
+    getRetryCount: () => count,
+    getRetryDelay: () => delay,
+  });
+  return {
+    acquireInitialRetryToken: (_scope: string): Promise<RetryToken> => Promise.resolve(token(0, 0)),
+    refreshRetryTokenForRetry: (
+      previous: RetryToken,
+      info: { errorType: string; error?: unknown },
+    ) => {
+      const retries = previous.getRetryCount() + 1;
+      const throttled = info.errorType === "THROTTLING";
+      const transient = info.errorType === "TRANSIENT" &&
+        (!carriesMfaCode || codeNotEvaluated(info.error));
+      if (retries >= MAX_ATTEMPTS || !(throttled || transient)) {
+        // the middleware rethrows the request's own error
+        return Promise.reject(new Error("no retry"));
+      }
+      const base = throttled ? THROTTLING_BACKOFF_BASE_MS : BACKOFF_BASE_MS;
+      const delay = Math.floor(Math.random() * Math.min(BACKOFF_CAP_MS, base * 2 ** retries));
+      log.debug(`sts: retry ${retries} after ${info.errorType.toLowerCase()} in ${delay} ms`);
+      return Promise.resolve(token(retries, delay));
+    },
+    recordSuccess: (_token: RetryToken): void => {},
+  };
+}
+
+/** Failures after which STS cannot have looked at the request's MFA code. */
+function codeNotEvaluated(error: unknown): boolean {
+  const e = error as {
+    code?: string;
+    cause?: { code?: string };
+    $metadata?: { clockSkewCorrected?: boolean };
+  } | undefined;
+  // the signature is checked before anything else, and a connection that failed carried nothing
+  if (e?.$metadata?.clockSkewCorrected === true) return true;
+  const code = e?.code ?? e?.cause?.code;
+  return code !== undefined && NOT_DELIVERED.includes(code);
+}
+
+const NOT_DELIVERED = ["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"];
 
 interface SdkCredentials {
   AccessKeyId?: string;
@@ -201,36 +275,35 @@ function stsError(
   };
   const where = endpoint.url ?? `STS in ${endpoint.region}`;
   const code = e.code ?? e.cause?.code;
-  if (code === "ECONNREFUSED") {
-    return new VaultshError(
-      what,
-      `STS ${action}: cannot connect to ${where} (connection refused)`,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (e.name === "TimeoutError" || code === "ETIMEDOUT" || e.name === "RequestTimeout") {
-    return new VaultshError(what, `STS ${action}: ${where} did not answer in time`, {
+  const attempts = e.$metadata?.attempts ?? 1;
+  const retried = attempts > 1 ? ` (after ${attempts} attempts)` : "";
+  const fail = (why: string, hint?: string) =>
+    new VaultshError(what, `STS ${action}: ${why}${retried}`, {
       cause: error,
+      ...(hint === undefined ? {} : { hint }),
     });
+  // the SDK appends advice meant for programmers ("inspect the hidden field {error}.$response")
+  const message = (e.message ?? String(error)).replace(/\s*Deserialization error:.*$/s, "")
+    .replace(/\s*\n\s*/g, " ").trim();
+
+  if (code === "ECONNREFUSED") return fail(`cannot connect to ${where} (connection refused)`);
+  if (e.name === "TimeoutError" || code === "ETIMEDOUT" || e.name === "RequestTimeout") {
+    return fail(`${where} did not answer in time`);
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return new VaultshError(what, `STS ${action}: cannot resolve the host of ${where}`, {
-      cause: error,
-    });
+    return fail(`cannot resolve the host of ${where}`);
+  }
+  if (code === "ECONNRESET" || code === "EPIPE") {
+    return fail(`${where} closed the connection before answering`);
+  }
+  if (/XML parse error|Deserialization error/.test(e.message ?? "")) {
+    return fail(`${where} sent an answer that is not valid STS XML (${message})`);
   }
   const status = e.$metadata?.httpStatusCode;
-  const message = (e.message ?? String(error)).replace(/\s*\n\s*/g, " ").trim();
   if (status !== undefined && e.name !== undefined && e.name !== "Error") {
-    const attempts = e.$metadata?.attempts ?? 1;
-    const retried = attempts > 1 ? ` (after ${attempts} attempts)` : "";
-    return new VaultshError(what, `STS ${action}: ${e.name}: ${message}${retried}`, {
-      cause: error,
-      ...(hintFor(e.name) === undefined ? {} : { hint: hintFor(e.name)! }),
-    });
+    return fail(`${e.name}: ${message}`, hintFor(e.name));
   }
-  return new VaultshError(what, `STS ${action}: ${message}`, { cause: error });
+  return fail(message);
 }
 
 function hintFor(code: string): string | undefined {

@@ -5,7 +5,7 @@
  */
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
-import { prompt } from "../tty.ts";
+import { hasTerminal, prompt } from "../tty.ts";
 
 export interface MfaRequest {
   /** The profile whose call needs the code. */
@@ -55,6 +55,14 @@ export function mfaCodeSource(options: MfaOptions): MfaCodeSource {
       return checkCode(await runMfaProcess(request, options.env), "mfa_process", request);
     }
     if (!options.interactive) throw new MfaRequired(request);
+    if (!(await hasTerminal())) {
+      // say which code is missing: prompt() alone would only say there is no terminal
+      throw new VaultshError(
+        `profile "${request.profile}"`,
+        `an MFA code for ${request.serial} is needed and there is no terminal to ask on`,
+        { hint: "pass --mfa-token CODE or set mfa_process in the profile" },
+      );
+    }
     const code = await prompt(`Enter MFA code for ${request.serial}: `, {
       purpose: `profile "${request.profile}"`,
       hint: "pass --mfa-token CODE or set mfa_process in the profile",
