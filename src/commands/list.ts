@@ -41,7 +41,7 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
     try {
       profile = config.resolve(name);
     } catch (error) {
-      log.warn(`profile "${name}": ${errorMessage(error)}`);
+      log.warn(errorMessage(error)); // names the profile and the file already
     }
     rows.push([
       name,
