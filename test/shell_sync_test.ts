@@ -55,7 +55,9 @@ class FakeShell {
           AWS_VAULT: profile,
           VAULTSH_PROFILE: profile,
           AWS_CONTAINER_CREDENTIALS_FULL_URI: null,
+          AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: null,
           AWS_CONTAINER_AUTHORIZATION_TOKEN: null,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: null,
         };
         return Promise.resolve({ env, expires: this.now + lifetime });
       },

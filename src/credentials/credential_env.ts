@@ -18,7 +18,9 @@ export const MANAGED_VARIABLES = [
   "AWS_VAULT",
   "VAULTSH_PROFILE",
   "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
   "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 ] as const;
 
 export type ManagedVariable = (typeof MANAGED_VARIABLES)[number];
@@ -41,8 +43,11 @@ export function credentialEnv(resolved: ResolvedCredentials): EnvChange {
     AWS_DEFAULT_PROFILE: null,
     AWS_VAULT: profile.name,
     VAULTSH_PROFILE: profile.name,
+    // a container-credentials setting left over would make SDKs ignore the keys above
     AWS_CONTAINER_CREDENTIALS_FULL_URI: null,
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: null,
     AWS_CONTAINER_AUTHORIZATION_TOKEN: null,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: null,
   };
 }
 

@@ -24,6 +24,9 @@ export function serverEnv(
     AWS_VAULT: server.profile,
     VAULTSH_PROFILE: server.profile,
     AWS_CONTAINER_CREDENTIALS_FULL_URI: server.url,
+    // SDKs prefer the relative URI and the token file over the two variables vaultsh sets
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: null,
     AWS_CONTAINER_AUTHORIZATION_TOKEN: server.token,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: null,
   };
 }
