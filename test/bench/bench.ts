@@ -13,10 +13,11 @@ import { parseArgs } from "node:util";
 import { openWorld } from "./bench_world.ts";
 import type { BenchCommand, BenchRow, BenchSuite, BenchWorld } from "./bench_types.ts";
 import { exportSuite, startupSuite, useSuite } from "./credential_cases.ts";
+import { cdSuite, promptSuite } from "./hook_cases.ts";
 import { type Invocation, peakMemory, probe, time, timerName, type Timing } from "./measure.ts";
 
-/** Suites in table order. Hook cost per prompt and `cd` into a marker slot in here. */
-const SUITES: readonly BenchSuite[] = [exportSuite, useSuite, startupSuite];
+/** Suites in table order. */
+const SUITES: readonly BenchSuite[] = [promptSuite, cdSuite, exportSuite, useSuite, startupSuite];
 
 const MEMORY_RUNS = 5;
 const STS_ACTIONS = ["GetSessionToken", "AssumeRole"];

@@ -1,0 +1,128 @@
+/**
+ * SPEC §8's shell-hook benchmarks, in real interactive shells (`bash -i`, `zsh -i` reading their
+ * commands from a file: both run their prompt hooks before every command, as at a terminal):
+ *
+ * - per-prompt cost with nothing to do: 300 prompts in a directory with no marker, with vaultsh's
+ *   hook, against the same 300 prompts with no hook and with direnv's hook (in a directory with
+ *   an allowed .envrc, direnv's own steady state);
+ * - `cd` into a marker whose role credentials are cached, against direnv loading an .envrc on
+ *   `cd`, and against the same shell session without the `cd`.
+ */
+import type { BenchCommand, BenchSuite, BenchWorld } from "./bench_types.ts";
+
+const PROMPTS = 300;
+const SHELLS = ["bash", "zsh"] as const;
+type Shell = (typeof SHELLS)[number];
+
+/** `<shell> -i` reading `script`; prompts and hook chatter on stderr are discarded. */
+function session(world: BenchWorld, shell: Shell, label: string, script: string): BenchCommand {
+  const argv = shell === "bash" ? ["bash", "--norc", "--noprofile", "-i"] : ["zsh", "-f", "-i"];
+  return {
+    label,
+    argv: ["sh", "-c", 'exec "$@" <"$SCRIPT" 2>/dev/null', "sh", ...argv],
+    env: { SCRIPT: script, PS1: "$ ", PROMPT_COMMAND: undefined },
+    cwd: world.dir,
+  };
+}
+
+async function write(path: string, lines: string[]): Promise<string> {
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return path;
+}
+
+async function render(world: BenchWorld, argv: string[], path: string): Promise<string> {
+  const result = await world.box.run(argv[0]!, argv.slice(1));
+  if (result.code !== 0) throw new Error(`${argv.join(" ")} failed: ${result.stderr}`);
+  await Deno.writeTextFile(path, result.stdout);
+  return path;
+}
+
+export const promptSuite: BenchSuite = async (world) => {
+  const deep = `${world.dir}/no/marker/down/here/at/all`;
+  await Deno.mkdir(deep, { recursive: true });
+  const rows = [];
+  for (const shell of SHELLS) {
+    const init = await render(world, [world.bin, "init", shell], `${world.dir}/init.${shell}`);
+    const colons = Array.from({ length: PROMPTS }, () => ":");
+    const plain = await write(`${world.dir}/prompts-none.${shell}`, [
+      `cd ${deep}`,
+      ...colons,
+      "exit",
+    ]);
+    const hooked = await write(`${world.dir}/prompts-vaultsh.${shell}`, [
+      `source ${init}`,
+      `cd ${deep}`,
+      ...colons,
+      "exit",
+    ]);
+    const references = [session(world, shell, `${shell}, no hook`, plain)];
+    if (!world.missing.has("direnv")) {
+      const hook = await render(world, ["direnv", "hook", shell], `${world.dir}/direnv.${shell}`);
+      const direnv = await write(`${world.dir}/prompts-direnv.${shell}`, [
+        `source ${hook}`,
+        `cd ${world.envrcDir}`,
+        ...colons,
+        "exit",
+      ]);
+      references.push(session(world, shell, `${shell}, direnv hook (.envrc loaded)`, direnv));
+    }
+    rows.push({
+      name: `${PROMPTS} prompts, nothing to do (${shell})`,
+      subject: session(world, shell, `${shell}, vaultsh hook`, hooked),
+      references,
+    });
+  }
+  return rows;
+};
+
+export const cdSuite: BenchSuite = async (world) => {
+  const marked = `${world.dir}/marked`;
+  await Deno.mkdir(marked, { recursive: true });
+  await Deno.writeTextFile(`${marked}/.awsvault`, "account_a\n");
+  const allowed = await world.box.vaultsh(["allow", marked]);
+  if (allowed.code !== 0) throw new Error(`vaultsh allow failed: ${allowed.stderr}`);
+  const rows = [];
+  for (const shell of SHELLS) {
+    const init = `${world.dir}/init.${shell}`;
+    await render(world, [world.bin, "init", shell], init);
+    const show = 'printf "%s\\n" "${VAULTSH_PROFILE-}${AWS_PROFILE-}"';
+    const cd = await write(`${world.dir}/cd-vaultsh.${shell}`, [
+      `source ${init}`,
+      `cd ${marked}`,
+      ":",
+      show,
+      "exit",
+    ]);
+    const stay = await write(`${world.dir}/stay-vaultsh.${shell}`, [
+      `source ${init}`,
+      ":",
+      show,
+      "exit",
+    ]);
+    const subject = {
+      ...session(world, shell, `${shell}: cd into an allowed marker (cached role)`, cd),
+      check: (stdout: string) => {
+        if (!stdout.includes("account_a")) throw new Error(`the cd did not switch: ${stdout}`);
+      },
+    };
+    const references = [session(world, shell, `${shell}: same session without the cd`, stay)];
+    if (!world.missing.has("direnv")) {
+      const hook = await render(world, ["direnv", "hook", shell], `${world.dir}/direnv.${shell}`);
+      const direnv = await write(`${world.dir}/cd-direnv.${shell}`, [
+        `source ${hook}`,
+        `cd ${world.envrcDir}`,
+        ":",
+        show,
+        "exit",
+      ]);
+      references.push({
+        ...session(world, shell, `${shell}: cd into an allowed .envrc (direnv)`, direnv),
+        check: (stdout: string) => {
+          if (!stdout.includes("account_a")) throw new Error(`direnv did not load: ${stdout}`);
+        },
+      });
+    }
+    rows.push({ name: `cd into a marker, cached role (${shell})`, subject, references });
+  }
+  return rows;
+};
