@@ -9,7 +9,7 @@ import {
   consoleDestination,
   federationName,
   partitionFor,
-} from "../src/commands/login.ts";
+} from "../src/aws/console_signin.ts";
 import { needs } from "./support/needs.ts";
 import { type RunResult, Sandbox } from "./support/sandbox.ts";
 import { StsServer } from "./support/sts_server.ts";

@@ -12,10 +12,16 @@
  * or to the browser opener's argv, never to a log or an error message.
  */
 import { App } from "../app.ts";
-import { parseArn } from "../aws/arn.ts";
+import {
+  ALLOW_ALL_POLICY,
+  consoleDestination,
+  federationEndpoint,
+  federationName,
+  getSigninToken,
+  partitionFor,
+} from "../aws/console_signin.ts";
 import { createSts } from "../aws/sts.ts";
 import { stsEndpointFor } from "../aws/sts_endpoint.ts";
-import type { Credentials } from "../credentials/credentials.ts";
 import { resolveCredentials, resolveProfile } from "../credentials/resolve_credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
@@ -29,32 +35,7 @@ export interface LoginOptions extends CredentialFlags {
   readonly path?: string | undefined;
 }
 
-/** aws-vault's session policy for GetFederationToken: the user's own permissions, unchanged. */
-export const ALLOW_ALL_POLICY =
-  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}';
-
-const FEDERATION_TIMEOUT_MS = 20_000;
 const OPENER_WAIT_MS = 10_000;
-
-interface Partition {
-  readonly federation: string;
-  readonly console: string;
-}
-
-const PARTITIONS: Readonly<Record<string, Partition>> = {
-  "aws": {
-    federation: "https://signin.aws.amazon.com/federation",
-    console: "console.aws.amazon.com",
-  },
-  "aws-cn": {
-    federation: "https://signin.amazonaws.cn/federation",
-    console: "console.amazonaws.cn",
-  },
-  "aws-us-gov": {
-    federation: "https://signin.amazonaws-us-gov.com/federation",
-    console: "console.amazonaws-us-gov.com",
-  },
-};
 
 export async function loginCommand(
   profileName: string,
@@ -119,110 +100,6 @@ export async function loginCommand(
   await openBrowser(url);
 }
 
-/** The GetFederationToken Name for a caller ARN, or undefined when it needs none (a role). */
-export function federationName(callerArn: string): string | undefined {
-  const resource = parseArn(callerArn)?.resource ?? "";
-  if (resource.startsWith("assumed-role/") || resource.startsWith("federated-user/")) {
-    return undefined; // already console-usable
-  }
-  let name: string;
-  if (resource === "root") name = "root";
-  else if (resource.startsWith("user/")) name = resource.slice(resource.lastIndexOf("/") + 1);
-  else {
-    throw new VaultshError("console sign-in", `cannot sign in as ${callerArn}`, {
-      hint: "use a profile with a role_arn, or an IAM user's key",
-    });
-  }
-  // AWS: 2 to 32 characters of [\w+=,.@-]; IAM user names use the same characters
-  name = name.slice(0, 32);
-  return name.length < 2 ? `${name}-vaultsh` : name;
-}
-
-/** The partition's endpoints: from the ARN when known (authoritative), else the region. */
-export function partitionFor(arn: string | undefined, region: string | undefined): Partition {
-  let name = arn === undefined ? undefined : parseArn(arn)?.partition;
-  if (name === undefined) {
-    name = region?.startsWith("cn-")
-      ? "aws-cn"
-      : region?.startsWith("us-gov-")
-      ? "aws-us-gov"
-      : "aws";
-  }
-  const partition = PARTITIONS[name];
-  if (partition === undefined) {
-    throw new VaultshError(
-      "console sign-in",
-      `no console federation endpoint for partition ${name}`,
-    );
-  }
-  return partition;
-}
-
-/**
- * Where the console opens: the region's console home, or `--path` in that region (e.g.
- * `s3/home`); without a region, the global console (and the path under it).
- */
-export function consoleDestination(
-  consoleDomain: string,
-  region: string | undefined,
-  path: string | undefined,
-): string {
-  const cleanPath = (path ?? "").replace(/^\/+/, "");
-  if (region === undefined) return `https://${consoleDomain}/${cleanPath}`;
-  const base = `https://${encodeURIComponent(region)}.${consoleDomain}/`;
-  const query = `region=${encodeURIComponent(region)}`;
-  if (cleanPath === "") return `${base}console/home?${query}`;
-  return `${base}${cleanPath}${cleanPath.includes("?") ? "&" : "?"}${query}`;
-}
-
-async function getSigninToken(
-  federation: string,
-  credentials: Credentials,
-  profileName: string,
-): Promise<string> {
-  const session = JSON.stringify({
-    sessionId: credentials.accessKeyId,
-    sessionKey: credentials.secretAccessKey,
-    sessionToken: credentials.sessionToken,
-  });
-  const what = `console sign-in for "${profileName}"`;
-  const where = new URL(federation).host;
-  let response: Response;
-  try {
-    response = await fetch(
-      `${federation}?Action=getSigninToken&Session=${encodeURIComponent(session)}`,
-      { signal: AbortSignal.timeout(FEDERATION_TIMEOUT_MS) },
-    );
-  } catch (error) {
-    // fetch's messages quote the URL, and this one carries the credentials: never repeat it
-    const why = error instanceof DOMException && error.name === "TimeoutError"
-      ? `${where} did not answer in ${FEDERATION_TIMEOUT_MS / 1000} s`
-      : `cannot reach ${where}`;
-    throw new VaultshError(what, why);
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    const type = response.headers.get("content-type") ?? "";
-    const detail = /^(text\/plain|application\/json)/.test(type)
-      ? `: ${text.replace(/\s+/g, " ").trim().slice(0, 200)}`
-      : "";
-    throw new VaultshError(
-      what,
-      `${where} refused getSigninToken (HTTP ${response.status})${detail}`,
-    );
-  }
-  let token: unknown;
-  try {
-    token = (JSON.parse(text) as { SigninToken?: unknown }).SigninToken;
-  } catch {
-    token = undefined;
-  }
-  if (typeof token !== "string" || token === "") {
-    throw new VaultshError(what, `${where} answered without a SigninToken`);
-  }
-  return token;
-}
-
 /** Opens the URL with the desktop's opener, as an argv element (never through a shell). */
 async function openBrowser(url: string): Promise<void> {
   const opener = Deno.build.os === "darwin" ? "open" : "xdg-open";
@@ -261,19 +138,4 @@ async function openBrowser(url: string): Promise<void> {
       hint: "vaultsh login --stdout prints the URL instead",
     });
   }
-}
-
-/** `VAULTSH_FEDERATION_URL` (tests, private endpoints) or the partition's endpoint. */
-function federationEndpoint(override: string | undefined, partition: Partition): string {
-  if (override === undefined || override === "") return partition.federation;
-  let url: URL;
-  try {
-    url = new URL(override);
-  } catch {
-    throw new VaultshError("VAULTSH_FEDERATION_URL", `"${override}" is not a URL`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new VaultshError("VAULTSH_FEDERATION_URL", `"${override}" is not an http(s) URL`);
-  }
-  return `${url.origin}${url.pathname}`;
 }
