@@ -17,8 +17,10 @@ if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); 
 else
 
     # Sets __vaultsh_found to the nearest .awsvault at or above $PWD ('' when none).
+    # Values given to `\builtin local` are quoted: called through `builtin`, its arguments are
+    # split and globbed, and a directory named `x a[$(cmd)]=1` would run cmd.
     __vaultsh_find() {
-        \builtin local dir=${PWD%/}
+        \builtin local dir="${PWD%/}"
         __vaultsh_found=
         while :; do
             if [[ -f $dir/.awsvault ]]; then
@@ -45,7 +47,7 @@ else
     # The prompt hook: pure shell unless the marker changed, renewal is due, or this shell
     # inherited vaultsh credentials it has not taken charge of yet.
     __vaultsh_hook() {
-        \builtin local __vaultsh_status=$? __vaultsh_found __vaultsh_now
+        \builtin local __vaultsh_status="$?" __vaultsh_found __vaultsh_now
         __vaultsh_find
         \builtin printf -v __vaultsh_now '%(%s)T' -1
         if [[ $__vaultsh_found != "${__vaultsh_scope-}" ]] ||
@@ -70,7 +72,7 @@ else
     }
 
     __vaultsh_complete() {
-        \builtin local cur=${COMP_WORDS[COMP_CWORD]} words
+        \builtin local cur="${COMP_WORDS[COMP_CWORD]}" words
         if ((COMP_CWORD == 1)); then
             words='use add list remove clear exec export allow deny pin status login rotate doctor import server init'
         else
@@ -86,14 +88,19 @@ else
 
     # Install the hook once, first in line so later prompt code (starship's aws module) sees the
     # new credentials; PROMPT_COMMAND may be a string or, since bash 5.1, an array.
-    if [[ ";${PROMPT_COMMAND[*]-};" != *";__vaultsh_hook;"* ]]; then
+    __vaultsh_install() {
+        # joins array elements with ';' too, so the check finds the hook in either form
+        \builtin local IFS=';'
+        [[ ";${PROMPT_COMMAND[*]-};" != *";__vaultsh_hook;"* ]] || return 0
         if [[ $(\builtin declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
             PROMPT_COMMAND=(__vaultsh_hook "${PROMPT_COMMAND[@]}")
         else
             # shellcheck disable=SC2128,SC2178 # this branch handles the string form
             PROMPT_COMMAND="__vaultsh_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
         fi
-    fi
+    }
+    __vaultsh_install
+    \builtin unset -f __vaultsh_install
 
 fi
 

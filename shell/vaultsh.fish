@@ -14,16 +14,17 @@
 # in Unix seconds and in seconds of /proc/uptime, which fish can read without a process).
 # @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
 
-# Prints the nearest .awsvault at or above $PWD (nothing when none).
+# Prints the nearest .awsvault at or above $PWD (nothing when none). The directory is kept
+# with a trailing '/': a command substitution drops trailing newlines and splits at the others,
+# and a directory name may hold both (`string collect` keeps it one word).
 function __vaultsh_find
-    set -l dir (string replace -r '/$' '' -- $PWD)
-    while true
-        if test -f "$dir/.awsvault"
-            printf '%s' "$dir/.awsvault"
+    set -l dir (string replace -r '/*\z' / -- $PWD | string collect)
+    while test -n "$dir"
+        if test -f "$dir.awsvault"
+            printf '%s' "$dir.awsvault"
             return 0
         end
-        test -n "$dir"; or return 0
-        set dir (string replace -r '/[^/]*$' '' -- $dir)
+        set dir (string replace -r '[^/]*/\z' '' -- $dir | string collect)
     end
 end
 
@@ -61,7 +62,9 @@ end
 function vaultsh
     switch "$argv[1]"
         case use allow deny pin
-            __vaultsh_run (__vaultsh_find | string collect) $argv
+            # through a variable: an empty substitution would vanish from the argument list
+            set -l found (__vaultsh_find | string collect)
+            __vaultsh_run "$found" $argv
         case '*'
             __VAULTSH_STATE="$__vaultsh_state" command @VAULTSH@ $argv
     end

@@ -9,8 +9,9 @@
  * sets a recognisable prompt, then `rc` (by default the line that loads vaultsh's integration).
  * Commands are synchronised on prompts, never on sleeps: every prompt is `[[vsh N]]` followed by
  * the shell's usual sign, and the driver counts prompts on the screen, so a command is done when
- * one more prompt than before is there. The prompt costs no process in any shell (the fast-path
- * tests count processes) and nested shells print the same prompt.
+ * one more prompt than before is there. The prompt costs no process in any shell, and nested
+ * shells print the same prompt. `processesDuring` counts the processes the shell starts (strace
+ * attached to it), which is how tests prove the hooks' fast path.
  */
 import { requireTool } from "./needs.ts";
 
@@ -26,8 +27,6 @@ export interface ShellOptions {
   readonly cwd?: string;
   /** rc file lines after the prelude; default: load vaultsh with `vaultsh init <shell>`. */
   readonly rc?: string;
-  /** Extra arguments for the shell (after the ones that make it interactive). */
-  readonly args?: readonly string[];
   /** Default wait for a prompt, ms (default 60 s: hooks may call STS on a loaded machine). */
   readonly timeoutMs?: number;
 }
@@ -108,6 +107,7 @@ export class ShellSession {
   /** Prompts on the screen after the last wait. */
   #prompts = 0;
   #closed = false;
+  #traces = 0;
   /** The process id of the shell in the pane. */
   pid = 0;
 
@@ -154,10 +154,11 @@ export class ShellSession {
       "--",
       shellPath,
       ...shellArgs(options.shell),
-      ...(options.args ?? []),
     ]);
     try {
-      session.pid = Number((await session.#tmuxRun(["display", "-p", "-t", "t", "#{pane_pid}"])).trim());
+      session.pid = Number(
+        (await session.#tmuxRun(["display", "-p", "-t", "t", "#{pane_pid}"])).trim(),
+      );
       await session.waitForPrompt();
     } catch (error) {
       await session.close();
@@ -182,20 +183,29 @@ export class ShellSession {
     await this.press("Enter");
   }
 
-  /** Types a command, presses Enter and returns what it printed once the next prompt shows. */
-  async run(command: string, timeoutMs?: number): Promise<string> {
+  /**
+   * Types a command, presses Enter and returns what it printed once the next prompt shows.
+   * `failOn`: fail at once when the output matches it (e.g. a prompt that must not appear).
+   */
+  async run(command: string, timeoutMs?: number, failOn?: RegExp): Promise<string> {
     await this.send(command);
-    return await this.waitForPrompt(timeoutMs);
+    return await this.waitForPrompt(timeoutMs, failOn);
   }
 
   /**
    * Waits for one more prompt than the screen had at the last wait, and returns the text
    * between the two (the command's output and anything hooks printed), trailing spaces removed.
    */
-  async waitForPrompt(timeoutMs = this.#timeoutMs): Promise<string> {
+  async waitForPrompt(timeoutMs = this.#timeoutMs, failOn?: RegExp): Promise<string> {
     const previous = this.#prompts;
     const screen = await this.#poll(
-      (text) => promptOffsets(text).length > previous,
+      (text) => {
+        if (promptOffsets(text).length > previous) return true;
+        if (failOn !== undefined && failOn.test(this.#sinceLastPrompt(text))) {
+          throw new Error(`${this.shell}: unexpected ${failOn}:\n${this.#sinceLastPrompt(text)}`);
+        }
+        return false;
+      },
       `prompt #${previous + 1}`,
       timeoutMs,
     );
@@ -224,13 +234,63 @@ export class ShellSession {
     return tidy(text);
   }
 
+  /**
+   * The process-creating system calls (fork, vfork, clone without CLONE_THREAD, execve) the
+   * shell and its children make while `action` runs, one strace line each. strace follows the
+   * shell; threads a shell starts for itself (fish) are not processes and are left out.
+   */
+  async processesDuring(action: () => Promise<unknown>): Promise<string[]> {
+    const log = `${this.socket}.strace.${++this.#traces}`;
+    const tracer = new Deno.Command(requireTool("strace"), {
+      args: [
+        "-f",
+        "-qq",
+        "-s",
+        "256",
+        "-e",
+        "trace=fork,vfork,clone,clone3,execve,execveat",
+        "-e",
+        "signal=none",
+        "-o",
+        log,
+        "-p",
+        String(this.pid),
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    try {
+      // attached once the kernel names strace as the shell's tracer
+      const deadline = Date.now() + 10_000;
+      while (tracerPid(this.pid) !== tracer.pid) {
+        if (Date.now() > deadline) throw new Error("strace did not attach to the shell");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await action();
+    } finally {
+      tracer.kill("SIGINT");
+      await tracer.output();
+    }
+    const lines = (await Deno.readTextFile(log)).split("\n");
+    await Deno.remove(log);
+    return lines.filter((line) =>
+      /\b(fork|vfork|execve|execveat)\(/.test(line) ||
+      (/\bclone3?\(/.test(line) && !line.includes("CLONE_THREAD"))
+    );
+  }
+
   /** Types `exit` and waits for the shell to end (so it writes its history file). */
   async exit(timeoutMs = this.#timeoutMs): Promise<void> {
     await this.send("exit");
-    await this.#poll(async () => {
-      const dead = await this.#tmuxRun(["display", "-p", "-t", "t", "#{pane_dead}"]);
-      return dead.trim() === "1";
-    }, "the shell to exit", timeoutMs);
+    await this.#poll(
+      async () => {
+        const dead = await this.#tmuxRun(["display", "-p", "-t", "t", "#{pane_dead}"]);
+        return dead.trim() === "1";
+      },
+      "the shell to exit",
+      timeoutMs,
+    );
   }
 
   /** Ends tmux and everything in it. Safe to call twice. */
@@ -293,9 +353,11 @@ export class ShellSession {
       stderr: "piped",
     }).output();
     if (!output.success) {
-      throw new Error(`tmux ${args[0] === "-f" ? args[2] : args[0]} failed: ${
-        decoder.decode(output.stderr).trim()
-      }`);
+      throw new Error(
+        `tmux ${args[0] === "-f" ? args[2] : args[0]} failed: ${
+          decoder.decode(output.stderr).trim()
+        }`,
+      );
     }
     return decoder.decode(output.stdout);
   }
@@ -317,6 +379,14 @@ function lineEnd(text: string, offset: number): number {
 /** Trailing spaces on each line and trailing empty lines removed. */
 function tidy(text: string): string {
   return text.split("\n").map((line) => line.trimEnd()).join("\n").replace(/\n+$/, "");
+}
+
+function tracerPid(pid: number): number {
+  try {
+    return Number(/^TracerPid:\s*(\d+)/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`))?.[1]);
+  } catch {
+    return -1;
+  }
 }
 
 function alive(pid: number): boolean {

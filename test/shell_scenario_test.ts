@@ -1,0 +1,427 @@
+/**
+ * The shell integration in real interactive zsh, bash and fish, driven through a pty (tmux):
+ * the rc file loads `vaultsh init`, the test types commands and reads the screen. Each shell
+ * walks the same scenario against the local STS, with the real gnome-keyring and the real AWS
+ * CLI as the consumer of what the shell holds (SPEC §4, §5, §6).
+ */
+import assert from "node:assert/strict";
+import { needs } from "./support/needs.ts";
+import { Sandbox } from "./support/sandbox.ts";
+import { StsServer } from "./support/sts_server.ts";
+import { initLine, type ShellName, ShellSession } from "./support/tmux.ts";
+
+const sts = new StsServer();
+globalThis.addEventListener("unload", () => void sts.stop());
+
+const SHELLS: readonly ShellName[] = ["zsh", "bash", "fish"];
+const KEYRING = ["dbus-daemon", "gnome-keyring-daemon"] as const;
+const MFA_PROMPT = /Enter MFA code/;
+/** The renewal window in these tests: short credentials become due a few seconds after issue. */
+const MIN_TTL = 30;
+
+/** What differs between the shells in the commands the tests type. */
+const SYNTAX: Record<ShellName, {
+  readonly status: string;
+  show(variable: string): string;
+  readonly nested: string;
+}> = {
+  zsh: {
+    status: 'echo "status=$?"',
+    show: (name) => `echo "${name}=\${${name}-}"`,
+    nested: "zsh --no-globalrcs -i",
+  },
+  bash: {
+    status: 'echo "status=$?"',
+    show: (name) => `echo "${name}=\${${name}-}"`,
+    nested: "bash --noprofile -i",
+  },
+  fish: {
+    status: 'echo "status=$status"',
+    show: (name) => `echo "${name}=$${name}"`,
+    nested: "fish -i",
+  },
+};
+
+const ENV_DUMP = "env | grep -E '^(AWS|VAULTSH)_' | LC_ALL=C sort";
+
+/** The AWS_* and VAULTSH_* variables the shell exports, as printed by ENV_DUMP. */
+async function awsEnv(sh: ShellSession): Promise<Record<string, string>> {
+  const out = await sh.run(ENV_DUMP);
+  const env: Record<string, string> = {};
+  for (const line of out.split("\n")) {
+    const equals = line.indexOf("=");
+    if (equals > 0) env[line.slice(0, equals)] = line.slice(equals + 1);
+  }
+  return env;
+}
+
+/** The account the AWS CLI sees with the shell's credentials. */
+async function account(sh: ShellSession): Promise<string> {
+  const out = await sh.run(
+    `/usr/bin/aws sts get-caller-identity --endpoint-url ${sts.url} --query Account --output text`,
+  );
+  return out.trim();
+}
+
+/** Runs a command that must not ask for an MFA code (fails at once if it does). */
+async function runNoMfa(sh: ShellSession, command: string): Promise<string> {
+  const out = await sh.run(command, undefined, MFA_PROMPT);
+  assert.doesNotMatch(out, MFA_PROMPT);
+  return out;
+}
+
+async function writeMarker(dir: string, content: string): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/.awsvault`, content);
+  return `${dir}/.awsvault`;
+}
+
+/** A sandbox with the seed config, the demo key, and a short renewal window. */
+async function seededBox(): Promise<Sandbox> {
+  const box = await Sandbox.create({ keyring: true, sts, env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
+  try {
+    await box.seed();
+  } catch (error) {
+    await box.close();
+    throw error;
+  }
+  return box;
+}
+
+async function allow(box: Sandbox, marker: string): Promise<void> {
+  const result = await box.vaultsh(["allow", marker]);
+  assert.equal(result.code, 0, result.stderr);
+}
+
+/** `vaultsh use <profile>` answering the MFA prompt. */
+async function useWithMfa(sh: ShellSession, profile: string): Promise<string> {
+  await sh.send(`vaultsh use ${profile}`);
+  await sh.waitFor(MFA_PROMPT);
+  await sh.send(await sts.freshTotp());
+  return await sh.waitForPrompt();
+}
+
+for (const shell of SHELLS) {
+  const syntax = SYNTAX[shell];
+
+  Deno.test({
+    name: `${shell}: use, markers, restore, renewal, --off and a nested shell work at the prompt`,
+    ...needs(shell, "tmux", "/usr/bin/aws", ...KEYRING),
+    async fn(context) {
+      // later steps build on earlier ones: after a failure they would only add noise
+      let failed = false;
+      const t = {
+        async step(name: string, fn: () => Promise<void>): Promise<void> {
+          failed = !await context.step({ name, ignore: failed, fn }) || failed;
+        },
+      };
+      await using box = await seededBox();
+      const home = box.home;
+      const markerA = await writeMarker(`${home}/proj_a`, "account_a\n");
+      await allow(box, markerA);
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+
+      const sessionsBefore = sts.count("GetSessionToken");
+      const envStart = await awsEnv(sh);
+      assert.equal(envStart.AWS_ACCESS_KEY_ID, undefined);
+      let envB: Record<string, string> = {};
+
+      await t.step("vaultsh use account_b asks for the MFA code on the terminal", async () => {
+        const out = await useWithMfa(sh, "account_b");
+        assert.doesNotMatch(out, /vaultsh: .*(error|failed)/i, out);
+        // the shell code went to eval, not to the screen
+        assert.doesNotMatch(out, /export|typeset|__vaultsh_|ASIA/, out);
+        assert.equal(sts.count("GetSessionToken"), sessionsBefore + 1);
+        assert.equal(await account(sh), "222222222222");
+        envB = await awsEnv(sh);
+        assert.equal(envB.VAULTSH_PROFILE, "account_b");
+        assert.equal(envB.AWS_VAULT, "account_b");
+        assert.match(envB.AWS_ACCESS_KEY_ID ?? "", /^ASIA/);
+        assert.ok(envB.AWS_SESSION_TOKEN);
+        assert.match(envB.AWS_CREDENTIAL_EXPIRATION ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      });
+
+      await t.step("cd into an allowed marker switches without a prompt", async () => {
+        const sessions = sts.count("GetSessionToken");
+        const out = await runNoMfa(sh, "cd proj_a");
+        assert.doesNotMatch(out, /vaultsh:.*(wants|error)/, out);
+        assert.equal(await account(sh), "111111111111");
+        const env = await awsEnv(sh);
+        assert.equal(env.VAULTSH_PROFILE, "account_a");
+        assert.notEqual(env.AWS_ACCESS_KEY_ID, envB.AWS_ACCESS_KEY_ID);
+        assert.equal(sts.count("GetSessionToken"), sessions, "the cached MFA session serves");
+      });
+
+      await t.step("cd out restores account_b's variables exactly", async () => {
+        await runNoMfa(sh, "cd ..");
+        assert.deepEqual(await awsEnv(sh), envB);
+        assert.equal(await account(sh), "222222222222");
+      });
+
+      await t.step("$? of the last command survives the hook", async () => {
+        await sh.run("false");
+        assert.equal(await sh.run(syntax.status), "status=1");
+        // a prompt where the hook runs the binary (the scope changes) keeps it too
+        await runNoMfa(sh, "cd proj_a; false");
+        assert.equal(await sh.run(syntax.status), "status=1");
+        await runNoMfa(sh, "cd ..");
+        assert.deepEqual(await awsEnv(sh), envB);
+      });
+
+      await t.step("a cd inside a command line acts only as the shell allows", async () => {
+        // zsh runs chpwd hooks for the interactive shell's own cd; bash and fish only at the
+        // next prompt (fish's PWD hook is armed only while the prompt shows)
+        const out = await runNoMfa(
+          sh,
+          shell === "fish"
+            ? 'cd proj_a; echo "now=$VAULTSH_PROFILE"; cd ..'
+            : 'cd proj_a; echo "now=${VAULTSH_PROFILE-}"; cd ..',
+        );
+        assert.match(out, shell === "zsh" ? /now=account_a/ : /now=account_b/);
+        assert.deepEqual(await awsEnv(sh), envB);
+      });
+
+      if (shell === "zsh") {
+        await t.step("zsh: hooks are inert in $(cd dir) and (cd dir) subshells", async () => {
+          const calls = sts.count();
+          const out = await runNoMfa(
+            sh,
+            'echo "sub=$(cd proj_a; echo $VAULTSH_PROFILE)"; (cd proj_a; echo "paren=$VAULTSH_PROFILE")',
+          );
+          assert.match(out, /sub=account_b/);
+          assert.match(out, /paren=account_b/);
+          assert.equal(sts.count(), calls);
+          assert.deepEqual(await awsEnv(sh), envB);
+        });
+      }
+
+      await t.step("the hook starts no process on a prompt with nothing to do", async () => {
+        // in a marker's tree and outside of one, with credentials in the shell
+        for (const dir of ["proj_a", ".."]) {
+          await runNoMfa(sh, `cd ${dir}`);
+          const idle = await sh.processesDuring(async () => {
+            for (let i = 0; i < 3; i++) await sh.run("");
+          });
+          assert.deepEqual(idle, [], `processes started at an idle prompt in ${dir}`);
+        }
+        // the same probe sees the hook start vaultsh when the scope changes
+        const busy = await sh.processesDuring(() => runNoMfa(sh, "cd proj_a"));
+        assert.ok(busy.some((call) => call.includes(box.bin)), busy.join("\n"));
+        await runNoMfa(sh, "cd ..");
+        assert.deepEqual(await awsEnv(sh), envB);
+      });
+
+      await t.step(
+        "credentials due for renewal are renewed at the prompt without MFA",
+        async () => {
+          sts.expiresIn(MIN_TTL + 10);
+          let first: Record<string, string>;
+          try {
+            await runNoMfa(sh, "vaultsh use account_c");
+            first = await awsEnv(sh);
+          } finally {
+            sts.expiresIn(undefined);
+          }
+          assert.equal(first.VAULTSH_PROFILE, "account_c");
+          const refreshAt = Number(
+            (await sh.run(syntax.show("__vaultsh_refresh_at"))).replace(/^.*=/, ""),
+          );
+          const expires = Date.parse(first.AWS_CREDENTIAL_EXPIRATION!) / 1000;
+          assert.equal(refreshAt, expires - MIN_TTL);
+          const assumed = sts.count("AssumeRole");
+          const sessions = sts.count("GetSessionToken");
+
+          // before the window (unless a slow machine is past it already): left alone
+          await sh.run("");
+          if (Date.now() / 1000 < refreshAt - 1) assert.equal(sts.count("AssumeRole"), assumed);
+
+          const wait = refreshAt * 1000 - Date.now() + 1000;
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+          const out = await runNoMfa(sh, "");
+          assert.equal(out, "", "renewal is silent");
+          const renewed = await awsEnv(sh);
+          assert.notEqual(renewed.AWS_ACCESS_KEY_ID, first.AWS_ACCESS_KEY_ID);
+          assert.notEqual(renewed.AWS_CREDENTIAL_EXPIRATION, first.AWS_CREDENTIAL_EXPIRATION);
+          assert.equal(renewed.VAULTSH_PROFILE, "account_c");
+          assert.equal(sts.count("AssumeRole"), assumed + 1);
+          assert.equal(sts.count("GetSessionToken"), sessions);
+          assert.equal(await account(sh), "333333333333");
+          // the new credentials last an hour: no further renewal at the next prompts
+          await sh.run("");
+          assert.equal(sts.count("AssumeRole"), assumed + 1);
+          await runNoMfa(sh, "vaultsh use account_b");
+          assert.deepEqual(await awsEnv(sh), envB);
+        },
+      );
+
+      await t.step("an unallowed marker changes nothing and prints the notice", async () => {
+        const marker = await writeMarker(`${home}/proj_u`, "account_c\n");
+        const out = await runNoMfa(sh, "cd proj_u");
+        assert.match(out, /wants profile "account_c"; run 'vaultsh allow' to trust it/);
+        assert.deepEqual(await awsEnv(sh), envB);
+        // the notice is not repeated at every prompt
+        assert.equal(await sh.run(""), "");
+
+        const allowed = await runNoMfa(sh, "vaultsh allow");
+        assert.match(allowed, /allowed .*proj_u\/\.awsvault \(profile "account_c"\)/);
+        await sh.run("");
+        assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_c");
+        assert.equal(await account(sh), "333333333333");
+        await runNoMfa(sh, "cd ..");
+        assert.deepEqual(await awsEnv(sh), envB);
+
+        // an edit makes it untrusted again
+        await Deno.writeTextFile(marker, "profile = account_c\nregion = eu-west-1\n");
+        const again = await runNoMfa(sh, "cd proj_u");
+        assert.match(again, /wants profile "account_c"; run 'vaultsh allow'/);
+        assert.deepEqual(await awsEnv(sh), envB);
+        await runNoMfa(sh, "cd ..");
+        assert.deepEqual(await awsEnv(sh), envB);
+      });
+
+      await t.step("a nested shell inherits the credentials and keeps working", async () => {
+        await sh.send(syntax.nested);
+        await sh.waitForPrompt();
+        assert.deepEqual(await awsEnv(sh), envB);
+        assert.equal(await account(sh), "222222222222");
+        await runNoMfa(sh, "cd proj_a");
+        assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_a");
+        await runNoMfa(sh, "cd ..");
+        assert.deepEqual(await awsEnv(sh), envB);
+        await sh.run("exit");
+        assert.deepEqual(await awsEnv(sh), envB);
+      });
+
+      await t.step(
+        "vaultsh use --off clears, and returns to the directory's own profile",
+        async () => {
+          await runNoMfa(sh, "vaultsh use --off");
+          // back to what the shell started with: no credentials at all
+          const off = await awsEnv(sh);
+          assert.deepEqual(off, envStart);
+          await runNoMfa(sh, "cd proj_a");
+          assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_a");
+          const inA = await awsEnv(sh);
+          await runNoMfa(sh, "vaultsh use account_b");
+          assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_b");
+          // manual use wins at later prompts in the same scope
+          await sh.run("");
+          assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_b");
+          await runNoMfa(sh, "vaultsh use --off");
+          assert.deepEqual(await awsEnv(sh), inA);
+          await runNoMfa(sh, "cd ..");
+          assert.deepEqual(await awsEnv(sh), off);
+        },
+      );
+
+      await t.step("a renewal that needs an MFA code prints one notice and waits", async () => {
+        // a new MFA session that expires soon, and role credentials from it
+        assert.match(await sh.run("vaultsh clear"), /cleared \d+ sessions/);
+        sts.expiresIn(MIN_TTL + 8);
+        let env: Record<string, string>;
+        try {
+          await useWithMfa(sh, "account_b");
+          env = await awsEnv(sh);
+        } finally {
+          sts.expiresIn(undefined);
+        }
+        const expires = Date.parse(env.AWS_CREDENTIAL_EXPIRATION!);
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.max(0, expires - MIN_TTL * 1000 - Date.now() + 1000))
+        );
+        const calls = sts.count();
+        const notice = await runNoMfa(sh, "");
+        assert.match(
+          notice,
+          /^vaultsh: account_b's credentials expire in \d+ min; renewing them needs an MFA code: run 'vaultsh use account_b'$/,
+        );
+        assert.deepEqual(await awsEnv(sh), env);
+        // told once: later prompts neither repeat it nor start a process
+        const idle = await sh.processesDuring(async () => {
+          assert.equal(await sh.run(""), "");
+          assert.equal(await sh.run(""), "");
+        });
+        assert.deepEqual(idle, []);
+        assert.equal(sts.count(), calls, "no STS call without a code");
+        // the user answers with vaultsh use
+        await useWithMfa(sh, "account_b");
+        assert.notEqual((await awsEnv(sh)).AWS_ACCESS_KEY_ID, env.AWS_ACCESS_KEY_ID);
+      });
+    },
+  });
+}
+
+/** Shells whose rc file puts another prompt hook next to vaultsh's; it records the status it saw. */
+const STATUS_CASES: readonly { shell: ShellName; what: string; rc: string }[] = [
+  {
+    shell: "zsh",
+    what: "another precmd function",
+    rc: "__t_record() { __t_seen=$? }; precmd_functions+=(__t_record)",
+  },
+  { shell: "bash", what: "PROMPT_COMMAND as a string", rc: "PROMPT_COMMAND='__t_seen=$?'" },
+  {
+    shell: "bash",
+    what: "PROMPT_COMMAND as an array, under set -u",
+    rc: "set -u; PROMPT_COMMAND=('__t_seen=$?')",
+  },
+  {
+    shell: "fish",
+    what: "another fish_prompt handler",
+    rc: "function __t_record --on-event fish_prompt; set -g __t_seen $status; end",
+  },
+];
+
+for (const { shell, what, rc } of STATUS_CASES) {
+  Deno.test({
+    name: `${shell}: $? survives the hook, for the user and for ${what}`,
+    ...needs(shell, "tmux"),
+    async fn() {
+      await using box = await Sandbox.create();
+      // an untrusted marker makes the hook run the binary (it prints a notice) without STS
+      await writeMarker(`${box.home}/proj_u`, "account_c\n");
+      const init = initLine(shell);
+      await using sh = await ShellSession.start({
+        shell,
+        env: box.env,
+        dir: box.root,
+        rc: `${rc}\n${init}`,
+      });
+      const show = shell === "fish"
+        ? 'echo "status=$status seen=$__t_seen"'
+        : 'echo "status=$? seen=${__t_seen-}"';
+      assert.equal(await sh.run("false"), "");
+      assert.equal(await sh.run(show), "status=1 seen=1");
+      assert.equal(await sh.run("true"), "");
+      assert.equal(await sh.run(show), "status=0 seen=0");
+      // the hook runs vaultsh at this prompt
+      assert.match(await sh.run("cd proj_u; false"), /wants profile "account_c"/);
+      assert.equal(await sh.run(show), "status=1 seen=1");
+      assert.equal(await sh.run("cd ..; true"), "");
+      assert.equal(await sh.run(show), "status=0 seen=0");
+    },
+  });
+}
+
+for (const shell of SHELLS) {
+  Deno.test({
+    name:
+      `${shell}: Ctrl-C at a hook's MFA prompt leaves the shell as it was, and is not asked again`,
+    ...needs(shell, "tmux", ...KEYRING),
+    async fn() {
+      await using box = await seededBox();
+      await allow(box, await writeMarker(`${box.home}/proj_a`, "account_a\n"));
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+      const before = await awsEnv(sh);
+      await sh.send("cd proj_a");
+      await sh.waitFor(MFA_PROMPT);
+      await sh.press("C-c");
+      const out = await sh.waitForPrompt();
+      assert.match(out, /vaultsh: prompt: cancelled/);
+      assert.deepEqual(await awsEnv(sh), before);
+      assert.equal(await sh.run("", undefined, MFA_PROMPT), "");
+      assert.equal(await sh.run(SYNTAX[shell].status), "status=0");
+      await sh.run("cd ..", undefined, MFA_PROMPT);
+      assert.deepEqual(await awsEnv(sh), before);
+    },
+  });
+}
