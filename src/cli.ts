@@ -84,11 +84,12 @@ function buildProgram(): Command {
     program.command("use")
       .description("switch this shell to the profile's credentials (through the shell integration)")
       .argument("[profile]")
-      .option("--off", "clear them: back to the directory's own profile, or none"),
+      .option("--off", "clear them: back to the directory's own profile, or none")
+      .option("--server", "serve them from the local credential server instead of exporting keys"),
   ).action(async (profile, options) => {
     const { useCommand } = await import("./commands/use.ts");
-    const raw = options as RawCredentialOptions & { off?: true };
-    await useCommand(profile, { ...credentialFlags(raw), off: raw.off });
+    const raw = options as RawCredentialOptions & { off?: true; server?: true };
+    await useCommand(profile, { ...credentialFlags(raw), off: raw.off, server: raw.server });
   });
 
   program.command("status")

@@ -13,6 +13,8 @@ export interface Status {
   expiration: string | null;
   secondsLeft: number | null;
   region: string | null;
+  /** Served by the local credential server (SDKs renew by themselves), not exported keys. */
+  server: boolean;
 }
 
 export function statusCommand(options: { json?: true | undefined }, app?: App): void {
@@ -32,7 +34,14 @@ export function statusCommand(options: { json?: true | undefined }, app?: App): 
     renderTable(["", ""], [
       ["profile", status.profile ?? "-"],
       ["source", source ?? "-"],
-      ["expires", status.expiration === null ? "-" : `${status.expiration}${left}`],
+      [
+        "expires",
+        status.server
+          ? "renewed by the local credential server"
+          : status.expiration === null
+          ? "-"
+          : `${status.expiration}${left}`,
+      ],
       ["region", status.region ?? "-"],
     ]).split("\n").slice(1).join("\n"),
   );
@@ -54,5 +63,6 @@ export function currentStatus(app: App): Status {
       ? null
       : Math.max(0, Math.floor((expires - Date.now()) / 1000)),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || null,
+    server: profile !== null && (env.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? "") !== "",
   };
 }

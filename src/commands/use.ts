@@ -7,11 +7,14 @@ import type { CredentialFlags } from "./credential_flags.ts";
 
 export async function useCommand(
   profile: string | undefined,
-  options: CredentialFlags & { off?: true | undefined },
+  options: CredentialFlags & { off?: true | undefined; server?: true | undefined },
   app?: App,
 ): Promise<void> {
   if (options.off === true && profile !== undefined) {
     throw new UsageError("use", "give a profile or --off, not both");
+  }
+  if (options.off === true && options.server === true) {
+    throw new UsageError("use", "--server needs a profile, not --off");
   }
   if (options.off !== true && profile === undefined) {
     throw new UsageError("use", "missing profile", "vaultsh use <profile>, or vaultsh use --off");
@@ -25,7 +28,7 @@ export async function useCommand(
     (sync) =>
       profile === undefined
         ? sync.off(context.marker)
-        : sync.use(profile, context.marker, { region: options.region }),
+        : sync.use(profile, context.marker, { region: options.region, server: options.server }),
   );
   writeStdout(code);
 }

@@ -30,7 +30,8 @@ export type KeychainFailure =
 
 const HINTS: Record<KeychainFailure, string | undefined> = {
   unavailable: "is a Secret Service (gnome-keyring, KeePassXC) running? or choose --backend file",
-  locked: "unlock the keyring (your desktop's keyring manager, or log in again), or choose --backend file",
+  locked:
+    "unlock the keyring (your desktop's keyring manager, or log in again), or choose --backend file",
   denied: undefined,
   passphrase: "check VAULTSH_FILE_PASSPHRASE, or unset it to be asked",
   failed: undefined,

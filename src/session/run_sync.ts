@@ -59,6 +59,16 @@ export async function runSync(
       // renewals at the prompt are silent; entering a marker says what it waits for
       log.setQuiet(!request.interactive);
       try {
+        if (request.server === true) {
+          // served: the shell gets the local server's address and token, never the keys
+          const { ensureServer } = await import("../server/ensure_server.ts");
+          const { serverEnv } = await import("../server/server_env.ts");
+          const handle = await ensureServer(app, profile, request.region ?? flags.region, {
+            interactive: request.interactive,
+            mfaToken: flags.mfaToken,
+          });
+          return { env: serverEnv(handle), expires: handle.expires };
+        }
         const resolved = await resolveCredentials(app, {
           ...flags,
           profile,

@@ -314,12 +314,13 @@ export class ShellSync {
     } catch (error) {
       if (error instanceof MfaRequired) {
         const left = applied.expires - now;
+        const again = `vaultsh use ${applied.server === true ? "--server " : ""}${applied.profile}`;
         this.#deps.notice(
           left > 0
             ? `${applied.profile}'s credentials expire in ${
               Math.ceil(left / 60)
-            } min; renewing them needs an MFA code: run 'vaultsh use ${applied.profile}'`
-            : `${applied.profile}'s credentials have expired; renewing them needs an MFA code: run 'vaultsh use ${applied.profile}'`,
+            } min; renewing them needs an MFA code: run '${again}'`
+            : `${applied.profile}'s credentials have expired; renewing them needs an MFA code: run '${again}'`,
         );
         this.#state.notified = applied.expires;
       } else {
