@@ -11,6 +11,7 @@
 import type { Credentials } from "../credentials/credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
+import { clientConfig, type IamSdk, loadIamSdk, MAX_ATTEMPTS } from "./sdk.ts";
 import type { Env } from "../settings.ts";
 
 export interface IamEndpoint {
@@ -71,17 +72,7 @@ export function iamEndpointFor(
   return { region: region ?? "us-east-1", url };
 }
 
-const CONNECT_TIMEOUT_MS = 5_000;
-const REQUEST_TIMEOUT_MS = 20_000;
-const MAX_ATTEMPTS = 4;
-
-type Sdk = typeof import("@aws-sdk/client-iam");
-let sdk: Promise<Sdk> | undefined;
-
-function loadSdk(): Promise<Sdk> {
-  sdk ??= import("@aws-sdk/client-iam");
-  return sdk;
-}
+type Sdk = IamSdk;
 
 /** An Iam that calls AWS (or the endpoint override) through the AWS SDK. */
 export function createIam(endpoint: IamEndpoint, what: string): Iam {
@@ -91,25 +82,8 @@ export function createIam(endpoint: IamEndpoint, what: string): Iam {
     command: (s: Sdk) => object,
     maxAttempts = MAX_ATTEMPTS,
   ): Promise<T> {
-    const module = await loadSdk();
-    const client = new module.IAMClient({
-      region: endpoint.region,
-      ...(endpoint.url === undefined ? {} : { endpoint: endpoint.url }),
-      credentials: {
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: credentials.secretAccessKey,
-        ...(credentials.sessionToken === undefined
-          ? {}
-          : { sessionToken: credentials.sessionToken }),
-      },
-      // everything explicit: the SDK must not consult ~/.aws or AWS_PROFILE on its own
-      ignoreConfiguredEndpointUrls: true,
-      useFipsEndpoint: false,
-      useDualstackEndpoint: false,
-      retryMode: "standard",
-      maxAttempts,
-      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
-    });
+    const module = await loadIamSdk();
+    const client = new module.IAMClient(clientConfig(endpoint, credentials, { maxAttempts }));
     log.debug(`${what}: iam ${action} at ${endpoint.url ?? `region ${endpoint.region}`}`);
     try {
       // deno-lint-ignore no-explicit-any

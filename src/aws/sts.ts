@@ -6,6 +6,7 @@
 import type { Credentials } from "../credentials/credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
+import { clientConfig, loadStsSdk, MAX_ATTEMPTS, type StsSdk } from "./sdk.ts";
 
 export interface StsEndpoint {
   /** The region to sign for (us-east-1 when nothing names one). */
@@ -49,27 +50,12 @@ export interface Sts {
   ): Promise<Credentials>;
 }
 
-/**
- * How long one attempt may take. STS answers in well under a second; vaultsh runs inside
- * `eval "$(...)"` and prompt hooks, where a hung endpoint must fail within seconds, not the
- * minute the AWS CLI waits. The request timeout covers connecting, TLS and the answer.
- */
-const CONNECT_TIMEOUT_MS = 3_000;
-const REQUEST_TIMEOUT_MS = 5_000;
-/** The SDKs' standard retry mode default. */
-const MAX_ATTEMPTS = 3;
 /** Full-jitter exponential backoff, as the SDKs' standard mode: bases and cap in ms. */
 const BACKOFF_BASE_MS = 100;
 const THROTTLING_BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 20_000;
 
-type Sdk = typeof import("@aws-sdk/client-sts");
-let sdk: Promise<Sdk> | undefined;
-
-function loadSdk(): Promise<Sdk> {
-  sdk ??= import("@aws-sdk/client-sts");
-  return sdk;
-}
+type Sdk = StsSdk;
 
 /** An Sts that calls AWS (or the endpoint override) through the AWS SDK. */
 export function createSts(endpoint: StsEndpoint, what: string): Sts {
@@ -79,30 +65,11 @@ export function createSts(endpoint: StsEndpoint, what: string): Sts {
     command: (s: Sdk) => object,
     carriesMfaCode = false,
   ): Promise<T> {
-    const module = await loadSdk();
-    const client = new module.STSClient({
-      region: endpoint.region,
-      ...(endpoint.url === undefined ? {} : { endpoint: endpoint.url }),
-      credentials: {
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: credentials.secretAccessKey,
-        ...(credentials.sessionToken === undefined
-          ? {}
-          : { sessionToken: credentials.sessionToken }),
-      },
-      // everything explicit: the SDK must not consult ~/.aws or AWS_PROFILE on its own
-      ignoreConfiguredEndpointUrls: true,
-      useFipsEndpoint: false,
-      useDualstackEndpoint: false,
+    const module = await loadStsSdk();
+    const client = new module.STSClient(clientConfig(endpoint, credentials, {
       maxAttempts: MAX_ATTEMPTS,
       retryStrategy: retryStrategy(carriesMfaCode),
-      requestHandler: {
-        connectionTimeout: CONNECT_TIMEOUT_MS,
-        requestTimeout: REQUEST_TIMEOUT_MS,
-        // without it the SDK only prints a warning and keeps waiting
-        throwOnRequestTimeout: true,
-      },
-    });
+    }));
     log.debug(`${what}: sts ${action} at ${endpoint.url ?? `region ${endpoint.region}`}`);
     try {
       // deno-lint-ignore no-explicit-any
