@@ -5,6 +5,7 @@ import { refuseNesting } from "../credentials/nested_guard.ts";
 import { resolveCredentials } from "../credentials/resolve_credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
+import { childEnv } from "../util/child_env.ts";
 import type { CredentialFlags } from "./credential_flags.ts";
 
 /** Signals a parent forwards. SIGINT/SIGQUIT from the terminal reach the child directly (same
@@ -22,16 +23,10 @@ export async function execCommand(
   refuseNesting(profile, env);
   const resolved = await resolveCredentials(app, { ...flags, profile, interactive: true });
 
-  const childEnv: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) childEnv[key] = value;
-  if (env.VAULTSH_SELF !== undefined) {
-    // set by install.sh's launcher for vaultsh itself, not for the user's programs
-    delete childEnv.VAULTSH_SELF;
-    delete childEnv.DENO_DIR;
-  }
+  const childEnvironment = childEnv(env);
   for (const [key, value] of Object.entries(credentialEnv(resolved))) {
-    if (value === null) delete childEnv[key];
-    else childEnv[key] = value;
+    if (value === null) delete childEnvironment[key];
+    else childEnvironment[key] = value;
   }
 
   const argv = command.length > 0 ? command : [env.SHELL || "/bin/sh"];
@@ -42,7 +37,7 @@ export async function execCommand(
   try {
     child = new Deno.Command(argv[0]!, {
       args: argv.slice(1),
-      env: childEnv,
+      env: childEnvironment,
       clearEnv: true,
       stdin: "inherit",
       stdout: "inherit",

@@ -13,6 +13,7 @@ import { VaultshError } from "../errors.ts";
 import type { Keychain } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings.ts";
+import { childEnv } from "../util/child_env.ts";
 import { AssumeRoleProvider } from "./assume_role_provider.ts";
 import { CachedProvider } from "./cached_provider.ts";
 import { CredentialProcessProvider } from "./credential_process_provider.ts";
@@ -221,13 +222,4 @@ function defaultSessionName(deps: ChainDeps): string {
     "",
   );
   return `vaultsh-${user || "user"}-${Math.floor(deps.now().getTime() / 1000)}`.slice(0, 64);
-}
-
-/** The environment for credential_process: vaultsh's own launcher variables stay behind. */
-function childEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && key !== "VAULTSH_SELF") result[key] = value;
-  }
-  return result;
 }

@@ -1,6 +1,6 @@
 /** A profile's `credential_process`: a command printing the `Version: 1` JSON on stdout. */
 import { VaultshError } from "../errors.ts";
-import * as log from "../log.ts";
+import { runShellCommand } from "../util/shell_command.ts";
 import type { Credentials } from "./credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
@@ -13,26 +13,15 @@ export class CredentialProcessProvider implements CredentialsProvider {
 
   async retrieve(): Promise<Credentials> {
     const what = `profile "${this.profile}"`;
-    log.debug(`profile ${this.profile}: running credential_process`);
-    let output: Deno.CommandOutput;
-    try {
-      output = await new Deno.Command("/bin/sh", {
-        args: ["-c", this.command],
-        env: this.env,
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "inherit",
-      }).output();
-    } catch (error) {
-      throw new VaultshError(what, "cannot run credential_process", { cause: error });
-    }
-    if (!output.success) {
-      throw new VaultshError(what, `credential_process exited with status ${output.code}`);
-    }
+    const stdout = await runShellCommand(
+      this.command,
+      this.env,
+      this.profile,
+      "credential_process",
+    );
     let parsed: Record<string, unknown>;
     try {
-      parsed = JSON.parse(new TextDecoder().decode(output.stdout));
+      parsed = JSON.parse(stdout);
     } catch {
       throw new VaultshError(what, "credential_process did not print JSON");
     }

@@ -4,8 +4,9 @@
  * handed out once; a second need in the same run is an error instead of a doomed STS call.
  */
 import { VaultshError } from "../errors.ts";
-import * as log from "../log.ts";
 import { hasTerminal, prompt } from "../tty.ts";
+import { childEnv } from "../util/child_env.ts";
+import { runShellCommand } from "../util/shell_command.ts";
 
 export interface MfaRequest {
   /** The profile whose call needs the code. */
@@ -52,7 +53,13 @@ export function mfaCodeSource(options: MfaOptions): MfaCodeSource {
       return checkCode(options.token.trim(), "--mfa-token", request);
     }
     if (request.process !== undefined) {
-      return checkCode(await runMfaProcess(request, options.env), "mfa_process", request);
+      const output = await runShellCommand(
+        request.process,
+        childEnv(options.env),
+        request.profile,
+        "mfa_process",
+      );
+      return checkCode(output.trim(), "mfa_process", request);
     }
     if (!options.interactive) throw new MfaRequired(request);
     if (!(await hasTerminal())) {
@@ -79,39 +86,4 @@ function checkCode(code: string, source: string, request: MfaRequest): string {
     );
   }
   return code;
-}
-
-async function runMfaProcess(
-  request: MfaRequest,
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<string> {
-  log.debug(`profile ${request.profile}: running mfa_process`);
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command("/bin/sh", {
-      args: ["-c", request.process!],
-      env: definedOnly(env),
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-  } catch (error) {
-    throw new VaultshError(`profile "${request.profile}"`, "cannot run mfa_process", {
-      cause: error,
-    });
-  }
-  if (!output.success) {
-    throw new VaultshError(
-      `profile "${request.profile}"`,
-      `mfa_process exited with status ${output.code}`,
-    );
-  }
-  return new TextDecoder().decode(output.stdout).trim();
-}
-
-function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) result[key] = value;
-  return result;
 }
