@@ -75,3 +75,46 @@ Deno.test("install.sh rejects unknown arguments and modes with exit 1", async ()
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unknown argument '--frobnicate'/);
 });
+
+Deno.test({
+  name: "install.sh on a machine without deno installs Deno 2.9.6 through npm into its own prefix",
+  ...needs("npm"),
+  async fn() {
+    const home = await Deno.makeTempDir({ prefix: "vaultsh-install-npm-" });
+    try {
+      // the process's own environment (proxy and CA settings for the registry), but no deno on
+      // PATH, a fresh HOME and no shared caches: what a newcomer's machine looks like
+      const env: Record<string, string> = { ...Deno.env.toObject() };
+      for (const key of ["DENO_DIR", "VAULTSH_DENO", "VAULTSH_INSTALL_DIR", "XDG_DATA_HOME"]) {
+        delete env[key];
+      }
+      Object.assign(env, {
+        HOME: home,
+        PATH: "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin".split(":")
+          .filter((dir) => exists(dir) && !exists(`${dir}/deno`)).join(":"),
+        npm_config_cache: `${home}/.npm`,
+        VAULTSH_INSTALL_MODE: "launcher",
+      });
+      const result = await run("sh", [`${REPO_ROOT}/install.sh`], env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /installing Deno 2\.9\.6 through npm into .*\/vaultsh\/deno/);
+      const version = await run(`${home}/.local/bin/vaultsh`, ["--version"], {
+        HOME: home,
+        PATH: "/usr/bin:/bin",
+      });
+      assert.equal(version.code, 0, version.stderr);
+      assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+    } finally {
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
