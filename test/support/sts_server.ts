@@ -711,7 +711,7 @@ function main(): void {
       "",
       "Point vaultsh (and the AWS SDKs) at it:",
       `  export AWS_ENDPOINT_URL_STS=${server.url} AWS_ENDPOINT_URL_IAM=${server.url}`,
-      "The seed config is shared/fixtures/seed-aws-config; each code is accepted once.",
+      "The seed config is test/fixtures/config/seed; each MFA code is accepted once.",
       "Requests are logged on stderr. Ctrl-C stops the server.",
       "",
     ].join("\n"),
