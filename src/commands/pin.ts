@@ -1,6 +1,8 @@
 /** `vaultsh pin <profile>`: write `.awsvault` in $PWD naming the profile, and allow it. */
 import { App } from "../app.ts";
+import { ioFailure } from "../aws/aws_config.ts";
 import { validateProfileName } from "../aws/config_writer.ts";
+import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { MARKER_FILE, parseMarker, showPath } from "../marker/marker.ts";
 import { TrustStore } from "../marker/trust_store.ts";
@@ -17,8 +19,36 @@ export async function pinCommand(profile: string, app?: App): Promise<void> {
   const path = `${Deno.cwd()}/${MARKER_FILE}`;
   const content = new TextEncoder().encode(`${profile}\n`);
   parseMarker(content, path); // the marker's own rules (SPEC §4) are stricter than the config's
-  await atomicWrite(path, content, { mode: 0o644 });
-  await new TrustStore(`${app.settings.dataDir}/trust`).allow(path, content);
+  const previous = await readPrevious(path);
+  await writeMarker(path, content);
+  try {
+    await new TrustStore(`${app.settings.dataDir}/trust`).allow(path, content);
+  } catch (error) {
+    // a marker nobody trusts would only nag at every cd: leave the directory as it was
+    if (previous === null) await Deno.remove(path).catch(() => {});
+    else await writeMarker(path, previous).catch(() => {});
+    throw error;
+  }
   log.info(`wrote ${showPath(path)} for profile "${profile}" and allowed it`);
   recheckShell(app);
+}
+
+async function writeMarker(path: string, content: Uint8Array): Promise<void> {
+  try {
+    await atomicWrite(path, content, { mode: 0o644 });
+  } catch (error) {
+    throw new VaultshError(`marker ${showPath(path)}`, `cannot write it: ${ioFailure(error)}`, {
+      hint: "check that the directory is writable and the disk is not full, then try again",
+      cause: error,
+    });
+  }
+}
+
+/** The marker's bytes before pin replaces them, or null when there was none. */
+async function readPrevious(path: string): Promise<Uint8Array | null> {
+  try {
+    return await Deno.readFile(path);
+  } catch {
+    return null;
+  }
 }

@@ -4,7 +4,7 @@
  * seconds remain. Renewal happens under a per-key lock and re-checks the cache once the lock is
  * held, so parallel shells make one STS call and never spend an MFA code twice.
  */
-import type { Keychain } from "../keychain/keychain.ts";
+import { type Keychain, KeychainError } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
 import { withFileLock } from "../util/file_lock.ts";
 import { type Credentials, fromStored, toStored } from "./credentials.ts";
@@ -76,7 +76,7 @@ export class CachedProvider implements CredentialsProvider {
         continue;
       }
       if (session.expiry - nowSeconds < minTtl) continue;
-      const value = await keychain.get(item);
+      const value = await this.#read(item);
       const credentials = value === null ? undefined : fromStored(value);
       if (credentials?.expiration === undefined) continue;
       log.debug(
@@ -88,6 +88,23 @@ export class CachedProvider implements CredentialsProvider {
     }
     log.debug(`profile ${key.profile}: no usable cached ${key.type}`);
     return undefined;
+  }
+
+  /**
+   * A cached item's value; null when the item is damaged (a torn file-backend write), so it is
+   * renewed and replaced like garbage JSON. A locked or unreachable keychain, or a wrong
+   * passphrase, still fails: those are not the item's fault.
+   */
+  async #read(item: string): Promise<string | null> {
+    try {
+      return await this.#options.keychain.get(item);
+    } catch (error) {
+      if (!(error instanceof KeychainError) || error.failure !== "failed") throw error;
+      log.debug(
+        `profile ${this.#options.key.profile}: a cached ${this.#options.key.type} item is damaged; renewing it`,
+      );
+      return null;
+    }
   }
 
   async #items(): Promise<string[]> {

@@ -70,8 +70,19 @@ export class FileKeychain implements Keychain {
   async set(name: string, value: string): Promise<void> {
     const path = this.#path(name);
     const key = await this.#passphrase();
-    await this.#verify(key);
-    await atomicWrite(path, await this.#encrypt(value, key), { mode: 0o600 });
+    try {
+      await this.#verify(key);
+      await atomicWrite(path, await this.#encrypt(value, key), { mode: 0o600 });
+    } catch (error) {
+      if (error instanceof KeychainError) throw error;
+      // a full disk or a read-only directory: atomicWrite left the old file whole
+      throw new KeychainError(
+        "file",
+        "failed",
+        `cannot write "${name}" in ${this.directory}: ${osReason(error)}`,
+        { cause: error },
+      );
+    }
   }
 
   async delete(name: string): Promise<boolean> {
@@ -188,6 +199,12 @@ export class FileKeychain implements Keychain {
     const why = cause instanceof Error ? cause.message : String(cause);
     return new KeychainError("file", "failed", `${message}: ${why}`, { cause });
   }
+}
+
+/** The OS's reason without Deno's operation and path (a temporary file's name says nothing). */
+function osReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/(\(os error \d+\)):.*$/s, "$1");
 }
 
 async function readOptional(path: string): Promise<string | null> {
