@@ -28,6 +28,11 @@ export interface Settings {
   readonly roleTtl: number | undefined;
   /** `VAULTSH_MIN_TTL` in seconds (refresh window), default 5 minutes. */
   readonly minTtl: number;
+  /**
+   * `VAULTSH_LOCK_TIMEOUT` in seconds, default 2 minutes: how long to wait for another vaultsh
+   * renewing the same session (it may be waiting for someone to type an MFA code).
+   */
+  readonly lockTimeout: number;
   readonly debug: boolean;
 }
 
@@ -50,6 +55,7 @@ export function loadSettings(env: Env = Deno.env.toObject()): Settings {
     sessionTtl: durationVar(env, "VAULTSH_SESSION_TTL"),
     roleTtl: durationVar(env, "VAULTSH_ROLE_TTL"),
     minTtl: durationVar(env, "VAULTSH_MIN_TTL") ?? 300,
+    lockTimeout: durationVar(env, "VAULTSH_LOCK_TIMEOUT") ?? 120,
     debug: env.VAULTSH_DEBUG === "1",
   };
 }

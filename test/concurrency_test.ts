@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { sessionPrefix } from "../src/credentials/session_name.ts";
 import {
+  assertFails,
   exported,
   FaultWorld,
   KEYRING_TOOLS,
@@ -308,6 +309,40 @@ Deno.test({
       }
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "export gives up after VAULTSH_LOCK_TIMEOUT with one line when another vaultsh holds the lock",
+  ...needs("flock", ...KEYRING_TOOLS),
+  fn: async () => {
+    await using world = await FaultWorld.create();
+    const { sts, box } = world;
+    await world.giveMfaCode();
+    exported(await world.vaultsh(["export", "account_b"]));
+    const path = await lockFile(
+      box.env.XDG_RUNTIME_DIR!,
+      sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN),
+    );
+    const holder = await holdLock(path);
+    sts.reset();
+    try {
+      const started = Date.now();
+      const result = await world.vaultsh(["export", "account_a"], {
+        env: { VAULTSH_LOCK_TIMEOUT: "2s" },
+      });
+      const waited = Date.now() - started;
+      assertFails(
+        result,
+        'profile "account_a"',
+        /another vaultsh process has held the lock for 2 s/,
+      );
+      assert.ok(waited >= 2_000 && waited < 30_000, `gave up after ${waited} ms`);
+      assert.equal(sts.count(), 0, "no STS call without the lock");
+    } finally {
+      await holder.release();
     }
   },
 });

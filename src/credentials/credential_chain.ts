@@ -212,6 +212,7 @@ function cached(
     minTtl: deps.settings.minTtl,
     now: deps.now,
     lockDir: `${deps.settings.runtimeDir}/locks`,
+    lockTimeoutMs: deps.settings.lockTimeout * 1000,
   });
 }
 
