@@ -36,7 +36,7 @@ else
     # only when it succeeded; Ctrl-C cannot interrupt the evaluation halfway.
     __vaultsh_run() {
         \builtin local __vaultsh_out __vaultsh_trap
-        __vaultsh_out=$(__VAULTSH_SHELL=bash __VAULTSH_STATE=${__vaultsh_state-} __VAULTSH_SCOPE=${__vaultsh_scope-} __VAULTSH_MARKER=${__vaultsh_found-} \command @VAULTSH@ "$@") || return
+        __vaultsh_out=$(__VAULTSH_SHELL=bash __VAULTSH_STATE=${__vaultsh_state-} __VAULTSH_SCOPE=${__vaultsh_from-${__vaultsh_scope-}} __VAULTSH_MARKER=${__vaultsh_found-} \command @VAULTSH@ "$@") || return
         __vaultsh_trap=$(\builtin trap -p INT)
         \builtin trap -- '' INT
         \builtin eval -- "$__vaultsh_out"
@@ -53,6 +53,9 @@ else
         if [[ $__vaultsh_found != "${__vaultsh_scope-}" ]] ||
             [[ -n ${__vaultsh_refresh_at-} && $__vaultsh_now -ge $__vaultsh_refresh_at ]] ||
             [[ -n ${VAULTSH_PROFILE-} && -z ${__vaultsh_state+set} ]]; then
+            # record the marker first: a hook cut short by Ctrl-C must not start over at the next prompt
+            \builtin local __vaultsh_from="${__vaultsh_scope-}"
+            __vaultsh_scope=$__vaultsh_found
             __vaultsh_run hook
         fi
         return "$__vaultsh_status"

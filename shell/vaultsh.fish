@@ -28,12 +28,13 @@ function __vaultsh_find
     end
 end
 
-# Runs the binary for marker $argv[1] with the bookkeeping in its environment and sources what
-# it prints, only when it succeeded.
+# Runs the binary for marker $argv[1], coming from scope $argv[2], with the bookkeeping in its
+# environment and sources what it prints, only when it succeeded.
 function __vaultsh_run
     set -l marker $argv[1]
-    set -e argv[1]
-    set -l out (__VAULTSH_SHELL=fish __VAULTSH_STATE="$__vaultsh_state" __VAULTSH_SCOPE="$__vaultsh_scope" __VAULTSH_MARKER="$marker" command @VAULTSH@ $argv)
+    set -l from $argv[2]
+    set -e argv[1..2]
+    set -l out (__VAULTSH_SHELL=fish __VAULTSH_STATE="$__vaultsh_state" __VAULTSH_SCOPE="$from" __VAULTSH_MARKER="$marker" command @VAULTSH@ $argv)
     or return
     string join \n -- $out | source
 end
@@ -55,7 +56,10 @@ function __vaultsh_check
     if test "$found" != "$__vaultsh_scope"; or __vaultsh_due; or begin
             set -q VAULTSH_PROFILE[1]; and not set -q __vaultsh_state
         end
-        __vaultsh_run "$found" hook
+        set -l from "$__vaultsh_scope"
+        # record the marker first: a hook cut short by Ctrl-C must not start over at the next prompt
+        set -g __vaultsh_scope "$found"
+        __vaultsh_run "$found" "$from" hook
     end
 end
 
@@ -64,7 +68,7 @@ function vaultsh
         case use allow deny pin
             # through a variable: an empty substitution would vanish from the argument list
             set -l found (__vaultsh_find | string collect)
-            __vaultsh_run "$found" $argv
+            __vaultsh_run "$found" "$__vaultsh_scope" $argv
         case '*'
             __VAULTSH_STATE="$__vaultsh_state" command @VAULTSH@ $argv
     end

@@ -36,7 +36,7 @@ __vaultsh_find() {
 __vaultsh_run() {
     emulate -L zsh
     local __vaultsh_out
-    __vaultsh_out=$(__VAULTSH_SHELL=zsh __VAULTSH_STATE=${__vaultsh_state-} __VAULTSH_SCOPE=${__vaultsh_scope-} __VAULTSH_MARKER=${__vaultsh_found-} \command @VAULTSH@ "$@") || return
+    __vaultsh_out=$(__VAULTSH_SHELL=zsh __VAULTSH_STATE=${__vaultsh_state-} __VAULTSH_SCOPE=${__vaultsh_from-${__vaultsh_scope-}} __VAULTSH_MARKER=${__vaultsh_found-} \command @VAULTSH@ "$@") || return
     # emulate -L makes this trap local to the function
     trap '' INT
     eval -- "$__vaultsh_out"
@@ -52,6 +52,9 @@ __vaultsh_hook() {
     if [[ $__vaultsh_found != "${__vaultsh_scope-}" ]] ||
         [[ -n ${__vaultsh_refresh_at-} && $EPOCHSECONDS -ge $__vaultsh_refresh_at ]] ||
         [[ -n ${VAULTSH_PROFILE-} && -z ${__vaultsh_state+set} ]]; then
+        # record the marker first: a hook cut short by Ctrl-C must not start over at the next prompt
+        local __vaultsh_from="${__vaultsh_scope-}"
+        __vaultsh_scope=$__vaultsh_found
         __vaultsh_run hook
     fi
 }
