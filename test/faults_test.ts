@@ -669,3 +669,46 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
     },
   });
 }
+
+Deno.test({
+  name:
+    "a prompt-hook renewal against a hung STS gives up after one attempt and retries a minute later",
+  ...needs(...KEYRING_TOOLS),
+  fn: async () => {
+    await using world = await FaultWorld.create();
+    const { sts } = world;
+    await world.giveMfaCode();
+    exported(await world.vaultsh(["export", "account_b"]));
+    // a shell holding account_b whose credentials are due: the hook renews in the background
+    const now = Math.floor(Date.now() / 1000);
+    const state = JSON.stringify({
+      applied: { profile: "account_b", via: "manual", scope: "", expires: now + 60 },
+    });
+    sts.reset();
+    sts.inject({ kind: "slow", action: "AssumeRole", delayMs: 30_000, times: Infinity });
+    const started = Date.now();
+    const result = await world.vaultsh(["hook"], {
+      env: {
+        __VAULTSH_SHELL: "bash",
+        __VAULTSH_STATE: state,
+        __VAULTSH_SCOPE: "",
+        __VAULTSH_MARKER: "",
+        VAULTSH_PROFILE: "account_b",
+        // the cached role (1h left) is inside this window too, so renewing means calling STS
+        VAULTSH_MIN_TTL: "2h",
+      },
+    });
+    const took = Date.now() - started;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(sts.count("AssumeRole"), 1, `one attempt, no retries at a prompt: ${result.stderr}\n${result.stdout}`);
+    assert.ok(took < 12_000, `the prompt waited ${took} ms`);
+    assert.match(
+      result.stderr,
+      /^vaultsh: profile "account_b": STS AssumeRole: .*did not answer in time/m,
+    );
+    const retry = /typeset -g \+x __vaultsh_refresh_at='?(\d+)'?/.exec(result.stdout);
+    assert.ok(retry !== null, result.stdout);
+    assert.ok(Number(retry[1]) >= now + 55, "the next attempt waits about a minute");
+    assert.doesNotMatch(result.stdout, /AWS_SECRET_ACCESS_KEY/, "the shell keeps what it had");
+  },
+});

@@ -58,7 +58,12 @@ const BACKOFF_CAP_MS = 20_000;
 type Sdk = StsSdk;
 
 /** An Sts that calls AWS (or the endpoint override) through the AWS SDK. */
-export function createSts(endpoint: StsEndpoint, what: string): Sts {
+export function createSts(
+  endpoint: StsEndpoint,
+  what: string,
+  options: { maxAttempts?: number } = {},
+): Sts {
+  const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
   async function send<T>(
     credentials: Credentials,
     action: string,
@@ -67,8 +72,8 @@ export function createSts(endpoint: StsEndpoint, what: string): Sts {
   ): Promise<T> {
     const module = await loadStsSdk();
     const client = new module.STSClient(clientConfig(endpoint, credentials, {
-      maxAttempts: MAX_ATTEMPTS,
-      retryStrategy: retryStrategy(carriesMfaCode),
+      maxAttempts,
+      retryStrategy: retryStrategy(carriesMfaCode, maxAttempts),
     }));
     log.debug(`${what}: sts ${action} at ${endpoint.url ?? `region ${endpoint.region}`}`);
     try {
@@ -155,13 +160,13 @@ interface RetryToken {
 
 /**
  * The SDK's standard-mode retries (throttling, 5xx, timeouts, dropped connections, a corrected
- * clock skew; at most MAX_ATTEMPTS, full-jitter backoff), except that a request carrying an MFA
+ * clock skew; at most maxAttempts, full-jitter backoff), except that a request carrying an MFA
  * code is resent only when STS cannot have evaluated the code: throttled, refused for the clock
  * skew the SDK just corrected, or never delivered. An MFA code is single-use (SPEC §5.4): after
  * a 5xx or a timeout AWS may have spent it, and the resend would fail as "code already used",
  * hiding the real cause.
  */
-function retryStrategy(carriesMfaCode: boolean) {
+function retryStrategy(carriesMfaCode: boolean, maxAttempts: number) {
   const token = (count: number, delay: number): RetryToken => ({
     getRetryCount: () => count,
     getRetryDelay: () => delay,
@@ -176,7 +181,7 @@ function retryStrategy(carriesMfaCode: boolean) {
       const throttled = info.errorType === "THROTTLING";
       const transient = info.errorType === "TRANSIENT" &&
         (!carriesMfaCode || codeNotEvaluated(info.error));
-      if (retries >= MAX_ATTEMPTS || !(throttled || transient)) {
+      if (retries >= maxAttempts || !(throttled || transient)) {
         // the middleware rethrows the request's own error
         return Promise.reject(new Error("no retry"));
       }

@@ -15,6 +15,11 @@ export interface CredentialRequest {
   readonly mfaToken?: string | undefined;
   /** False inside shell hooks: never prompt, fail with MfaRequired instead. */
   readonly interactive: boolean;
+  /**
+   * A renewal nobody waits for (the prompt hook's): one STS attempt, so a hung endpoint costs
+   * one timeout at a prompt; the hook tries again later.
+   */
+  readonly background?: boolean | undefined;
   readonly now?: () => Date;
 }
 
@@ -55,7 +60,12 @@ export async function resolveCredentials(
     settings: app.settings,
     storedItems,
     credentialsFileKeys: (name) => config.credentialsFileKeys(name),
-    stsFor: (link) => createSts(stsEndpointFor(link), `profile "${link.name}"`),
+    stsFor: (link) =>
+      createSts(
+        stsEndpointFor(link),
+        `profile "${link.name}"`,
+        request.background === true ? { maxAttempts: 1 } : {},
+      ),
     mfa: mfaCodeSource({
       token: request.mfaToken,
       interactive: request.interactive,

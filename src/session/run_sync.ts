@@ -74,6 +74,7 @@ export async function runSync(
           profile,
           region: request.region ?? flags.region,
           interactive: request.interactive,
+          background: !request.interactive,
         });
         const expiration = resolved.credentials.expiration;
         return {
