@@ -700,7 +700,11 @@ Deno.test({
     });
     const took = Date.now() - started;
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(sts.count("AssumeRole"), 1, `one attempt, no retries at a prompt: ${result.stderr}\n${result.stdout}`);
+    assert.equal(
+      sts.count("AssumeRole"),
+      1,
+      `one attempt, no retries at a prompt: ${result.stderr}\n${result.stdout}`,
+    );
     assert.ok(took < 12_000, `the prompt waited ${took} ms`);
     assert.match(
       result.stderr,
