@@ -37,15 +37,15 @@ const reported = new Set<string>();
 /** `{ ignore }` for Deno.test: true only outside CI when a tool is missing. */
 export function needs(...tools: string[]): { ignore: boolean } {
   const missing = tools.filter((tool) => which(tool) === null);
-  if (missing.length === 0) return { ignore: false };
-  if (Deno.env.get("CI") === "true") return { ignore: false };
+  // under CI a missing tool must fail the test, never skip it
+  const ignore = missing.length > 0 && Deno.env.get("CI") !== "true";
   const key = missing.join(", ");
-  if (!reported.has(key)) {
+  if (ignore && !reported.has(key)) {
     reported.add(key);
     // deno-lint-ignore no-console
     console.warn(`skipping tests that need ${key}: not installed`);
   }
-  return { ignore: true };
+  return { ignore };
 }
 
 /** Throws a clear error when a tool is missing (used inside tests that run under CI). */
