@@ -12,12 +12,12 @@ import { sessionPrefix } from "../src/credentials/session_name.ts";
 import {
   assertFails,
   exported,
-  FaultWorld,
   KEYRING_TOOLS,
+  SeedWorld,
   SERIAL,
   sleep,
   waitUntil,
-} from "./support/fault_world.ts";
+} from "./support/seed_world.ts";
 import { needs } from "./support/needs.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";
@@ -34,7 +34,7 @@ Deno.test({
     "cold and when due",
   ...needs(...KEYRING_TOOLS),
   fn: async () => {
-    await using world = await FaultWorld.create({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
+    await using world = await SeedWorld.create({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
     const { sts } = world;
     await world.giveMfaCode();
     exported(await world.vaultsh(["export", "account_b"]));
@@ -72,7 +72,7 @@ Deno.test({
   name: "four processes needing one MFA session at the same moment spend one MFA code",
   ...needs(...KEYRING_TOOLS),
   fn: async () => {
-    await using world = await FaultWorld.create();
+    await using world = await SeedWorld.create();
     const { sts } = world;
     await world.giveMfaCode();
     sts.inject({ kind: "slow", action: "GetSessionToken", delayMs: 1_500 });
@@ -115,7 +115,7 @@ Deno.test({
     "prompts with one AssumeRole, and the cache keeps one item per key",
   ...needs(...SHELLS, "tmux", ...KEYRING_TOOLS),
   fn: async () => {
-    await using world = await FaultWorld.create({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
+    await using world = await SeedWorld.create({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
     const { sts, box } = world;
     await world.giveMfaCode();
     exported(await world.vaultsh(["export", "account_b"]));
@@ -205,7 +205,7 @@ Deno.test({
   name: "export waits for another process holding the role's lock, then renews once",
   ...needs("flock", ...KEYRING_TOOLS),
   fn: async () => {
-    await using world = await FaultWorld.create();
+    await using world = await SeedWorld.create();
     const { sts, box } = world;
     await world.giveMfaCode();
     exported(await world.vaultsh(["export", "account_b"]));
@@ -318,7 +318,7 @@ Deno.test({
     "export gives up after VAULTSH_LOCK_TIMEOUT with one line when another vaultsh holds the lock",
   ...needs("flock", ...KEYRING_TOOLS),
   fn: async () => {
-    await using world = await FaultWorld.create();
+    await using world = await SeedWorld.create();
     const { sts, box } = world;
     await world.giveMfaCode();
     exported(await world.vaultsh(["export", "account_b"]));

@@ -17,13 +17,13 @@ import {
   alive,
   assertFails,
   exported,
-  FaultWorld,
   KEYRING_TOOLS,
   readOnly,
   readOnlyTools,
+  SeedWorld,
   snapshot,
   waitUntil,
-} from "./support/fault_world.ts";
+} from "./support/seed_world.ts";
 import { needs } from "./support/needs.ts";
 import { SEED_CONFIG } from "./support/sandbox.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";
@@ -38,7 +38,7 @@ const NEW_KEY = {
 };
 
 /** The stored long-term key is still the demo user's, readable and whole. */
-async function assertKeyIntact(world: FaultWorld): Promise<void> {
+async function assertKeyIntact(world: SeedWorld): Promise<void> {
   const stored = fromStored((await world.item(KEY_ITEM)) ?? "");
   assert.equal(stored?.accessKeyId, world.sts.demo.accessKeyId);
   assert.equal(stored?.secretAccessKey, world.sts.demo.secretAccessKey);
@@ -50,7 +50,7 @@ Deno.test({
   name: "export, use and add fail in one line when no Secret Service answers, and change nothing",
   ...needs(...KEYRING_TOOLS),
   fn: async () => {
-    await using world = await FaultWorld.create();
+    await using world = await SeedWorld.create();
     await world.giveMfaCode();
     exported(await world.vaultsh(["export", "account_a"]));
     const before = await world.items();
@@ -88,7 +88,7 @@ Deno.test({
   name: "a locked keyring fails reads and writes in one line, mid-renewal too, and loses nothing",
   ...needs(...KEYRING_TOOLS),
   fn: async () => {
-    await using world = await FaultWorld.create();
+    await using world = await SeedWorld.create();
     const { sts } = world;
     await world.giveMfaCode();
     exported(await world.vaultsh(["export", "account_a"]));
@@ -139,7 +139,7 @@ Deno.test({
     "the key and the cache survive",
   ...needs(...KEYRING_TOOLS),
   fn: async (t) => {
-    await using world = await FaultWorld.create();
+    await using world = await SeedWorld.create();
     const { sts } = world;
 
     /** Starts `args`, kills the daemon while STS holds the answer to `action`, returns the run. */
@@ -237,7 +237,7 @@ Deno.test({
   name: "an unreadable or half-written config fails in one line, and the cache outlives it",
   ...needs(...KEYRING_TOOLS, ...(Deno.uid() === 0 ? ["setpriv"] : [])),
   fn: async (t) => {
-    await using world = await FaultWorld.create();
+    await using world = await SeedWorld.create();
     const { sts, box } = world;
     await world.giveMfaCode();
     exported(await world.vaultsh(["export", "account_a"]));
@@ -334,7 +334,7 @@ Deno.test({
     "the trust store and the project directory stay as they were",
   ...needs("sh", ...readOnlyTools()),
   fn: async (t) => {
-    await using world = await FaultWorld.create({ backend: "file" });
+    await using world = await SeedWorld.create({ backend: "file" });
     const { box } = world;
     const trustDir = `${box.env.XDG_DATA_HOME}/vaultsh/trust`;
     const store = new TrustStore(trustDir);
@@ -451,7 +451,7 @@ Deno.test({
     "the stored items stay whole, no temporary file remains",
   ...needs("sh", ...readOnlyTools()),
   fn: async (t) => {
-    await using world = await FaultWorld.create({ backend: "file" });
+    await using world = await SeedWorld.create({ backend: "file" });
     const { sts, box } = world;
     const keys = `${box.env.XDG_DATA_HOME}/vaultsh/keys`;
     await world.giveMfaCode();
@@ -513,7 +513,7 @@ Deno.test({
   name: "garbage JSON in cached sessions is replaced, not fatal (secret-service)",
   ...needs(...KEYRING_TOOLS),
   fn: async () => {
-    await using world = await FaultWorld.create();
+    await using world = await SeedWorld.create();
     const { sts } = world;
     await world.giveMfaCode();
     exported(await world.vaultsh(["export", "account_a"]));
@@ -543,7 +543,7 @@ Deno.test({
 });
 
 Deno.test("torn item files in the file backend's cache are replaced, not fatal", async () => {
-  await using world = await FaultWorld.create({ backend: "file" });
+  await using world = await SeedWorld.create({ backend: "file" });
   const { sts, box } = world;
   const keys = `${box.env.XDG_DATA_HOME}/vaultsh/keys`;
   await world.giveMfaCode();
@@ -621,7 +621,7 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
       "they were, and entering the marker again works",
     ...needs(shell, "tmux", ...KEYRING_TOOLS),
     fn: async () => {
-      await using world = await FaultWorld.create();
+      await using world = await SeedWorld.create();
       const { sts, box } = world;
       await world.giveMfaCode();
       exported(await world.vaultsh(["export", "account_b"]));
@@ -675,7 +675,7 @@ Deno.test({
     "a prompt-hook renewal against a hung STS gives up after one attempt and retries a minute later",
   ...needs(...KEYRING_TOOLS),
   fn: async () => {
-    await using world = await FaultWorld.create();
+    await using world = await SeedWorld.create();
     const { sts } = world;
     await world.giveMfaCode();
     exported(await world.vaultsh(["export", "account_b"]));

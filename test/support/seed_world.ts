@@ -1,11 +1,13 @@
 /**
- * A world for fault and concurrency tests: a sandbox (a private gnome-keyring, or the file
- * backend) holding the seed scenario's key, the local STS, and an `mfa_process` that logs each
- * call and prints the code the test last put in $HOME/mfa-code. Plus the tools those tests share:
+ * The seed scenario for engine, fault and concurrency tests: a sandbox (a private gnome-keyring,
+ * or the file backend) holding the demo user's key, the local STS, and an `mfa_process` that logs
+ * each call and prints the code the test last put in $HOME/mfa-code, so "asked once" is counted,
+ * not assumed, and no code is offered twice to a server that refuses reused codes. Plus the tools
+ * those tests share:
  * the one-line failure check, directory snapshots, a full disk (RLIMIT_FSIZE) and a read-only
  * directory (chattr +i as root, mode bits otherwise), and restarting a killed keyring daemon.
  *
- *   await using world = await FaultWorld.create();
+ *   await using world = await SeedWorld.create();
  *   await world.giveMfaCode();
  *   assertFails(await world.vaultsh(["export", "account_a"]), "secret-service keychain", /locked/);
  */
@@ -17,6 +19,7 @@ import { type RunOptions, type RunResult, Sandbox, SEED_CONFIG } from "./sandbox
 import { StsServer } from "./sts_server.ts";
 
 export const SERIAL = "arn:aws:iam::000000000000:mfa/jumpuser";
+export const AWS = "/usr/bin/aws";
 export const KEYRING_TOOLS = ["dbus-daemon", "gnome-keyring-daemon", "dbus-send"] as const;
 
 /** The seed config, with an mfa_process on both profiles that carry the MFA serial. */
@@ -28,14 +31,18 @@ export function seedWithMfaProcess(): string {
   return config;
 }
 
-export interface FaultWorldOptions {
+export interface SeedWorldOptions {
   /** Default secret-service (a private gnome-keyring). */
   readonly backend?: "secret-service" | "file";
   readonly env?: Readonly<Record<string, string>>;
+  /** Give the MFA profiles the logging mfa_process (default true). */
+  readonly mfaProcess?: boolean;
+  /** Appended to the config. */
+  readonly extraConfig?: string;
 }
 
-export class FaultWorld {
-  readonly sts: StsServer;
+export class SeedWorld {
+  sts: StsServer;
   readonly box: Sandbox;
   /** Keyrings started by restartKeyring(); the sandbox stops only its first one. */
   readonly #restarted: KeyringSession[] = [];
@@ -45,7 +52,7 @@ export class FaultWorld {
     this.box = box;
   }
 
-  static async create(options: FaultWorldOptions = {}): Promise<FaultWorld> {
+  static async create(options: SeedWorldOptions = {}): Promise<SeedWorld> {
     const sts = new StsServer();
     let box: Sandbox | undefined;
     try {
@@ -56,8 +63,9 @@ export class FaultWorld {
         env: { ...(file ? { VAULTSH_FILE_PASSPHRASE: "fault-tests" } : {}), ...options.env },
       });
       await box.seed();
-      await box.writeConfig(seedWithMfaProcess());
-      return new FaultWorld(sts, box);
+      const config = options.mfaProcess === false ? SEED_CONFIG : seedWithMfaProcess();
+      await box.writeConfig(config + (options.extraConfig ?? ""));
+      return new SeedWorld(sts, box);
     } catch (error) {
       await box?.close();
       await sts.stop();
@@ -74,8 +82,8 @@ export class FaultWorld {
   }
 
   /** Puts a code the server has never seen where the mfa_process reads it. */
-  async giveMfaCode(): Promise<string> {
-    const code = await this.sts.freshTotp();
+  async giveMfaCode(serial = SERIAL): Promise<string> {
+    const code = await this.sts.freshTotp(serial);
     await Deno.writeTextFile(`${this.home}/mfa-code`, code + "\n");
     return code;
   }
@@ -92,6 +100,35 @@ export class FaultWorld {
 
   vaultsh(args: string[], options: RunOptions = {}): Promise<RunResult> {
     return this.box.vaultsh(args, options);
+  }
+
+  /** The AWS CLI's argv for an STS call against the local endpoint. */
+  awsSts(...args: string[]): string[] {
+    return [AWS, "sts", ...args, "--endpoint-url", this.sts.url, "--output", "json"];
+  }
+
+  /** Runs the AWS CLI's STS call against the local endpoint. */
+  aws(args: string[], options: RunOptions = {}): Promise<RunResult> {
+    const [program, ...rest] = this.awsSts(...args);
+    return this.box.run(program!, rest, options);
+  }
+
+  /**
+   * Replaces the STS server by a new one with the same identities and no spent codes or
+   * sessions, and clears vaultsh's cache (its sessions were issued by the old server).
+   */
+  async restartSts(): Promise<StsServer> {
+    const demo = this.sts.demo;
+    await this.sts.stop();
+    this.sts = new StsServer({
+      accessKeyId: demo.accessKeyId,
+      secretAccessKey: demo.secretAccessKey,
+      mfaSeed: demo.mfaSeed,
+    });
+    this.box.env.AWS_ENDPOINT_URL_STS = this.sts.url;
+    const cleared = await this.vaultsh(["clear"]);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    return this.sts;
   }
 
   /** vaultsh with RLIMIT_FSIZE 0: every write to a file fails (EFBIG), as on a full disk. */
