@@ -77,7 +77,7 @@ export async function checkKeychain(
 
 async function lockState(): Promise<boolean | null> {
   try {
-    const { defaultCollectionLocked } = await import("../import/secret_collection.ts");
+    const { defaultCollectionLocked } = await import("../keychain/secret_service_collection.ts");
     return await defaultCollectionLocked();
   } catch {
     return null; // GIO missing: list() already proved the service answers

@@ -10,7 +10,7 @@ import { errorMessage, VaultshError } from "../errors.ts";
 import { KeychainError } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
 import { type AwsVaultRead, isAwsVaultSessionName, parseAwsVaultItem } from "./aws_vault_item.ts";
-import { listCollection } from "./secret_collection.ts";
+import { listCollection } from "../keychain/secret_service_collection.ts";
 
 /**
  * Reads the long-term keys of the collection (only `wanted` ones when given); null when no

@@ -7,6 +7,7 @@
  * (SecretServiceKeychain.searchForeign), which also handles the unlock prompt.
  *
  * Properties of a locked collection and of its items stay readable (only secrets are locked).
+ * It lives with the keychain backends because only they may use FFI.
  */
 
 export interface CollectionItem {
