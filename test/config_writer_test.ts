@@ -147,7 +147,10 @@ Deno.test("addProfileSection() replaces the file atomically: readers see old or 
     // big enough that an in-place write would be seen half done
     const before = concat(SEED, `# ${"x".repeat(120)}\n`.repeat(20_000));
     const path = await writeConfig(home, before);
-    const inode = (await Deno.stat(path)).ino;
+    // Holding the original open keeps its inode from being reused by a later temporary file, so
+    // "a different inode at the end" can only mean the file was replaced, not rewritten in place.
+    const original = await Deno.open(path);
+    const inode = (await original.stat()).ino;
     const expected = new Set([before.length]);
     let writing = true;
     const sizes: number[] = [];
@@ -165,6 +168,8 @@ Deno.test("addProfileSection() replaces the file atomically: readers see old or 
     assert.ok(sizes.length > 0);
     for (const seen of sizes) assert.ok(expected.has(seen), `a reader saw ${seen} bytes`);
     assert.notEqual((await Deno.stat(path)).ino, inode, "replaced by rename");
+    assert.equal((await original.stat()).size, before.length, "the old file was never written to");
+    original.close();
   });
 });
 
