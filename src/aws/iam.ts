@@ -10,16 +10,18 @@
  */
 import type { Credentials } from "../credentials/credentials.ts";
 import { VaultshError } from "../errors.ts";
-import * as log from "../log.ts";
-import { clientConfig, type IamSdk, loadIamSdk, MAX_ATTEMPTS } from "./sdk.ts";
+import {
+  clientConfig,
+  type ClientTarget,
+  type IamSdk,
+  loadIamSdk,
+  MAX_ATTEMPTS,
+  sendCommand,
+} from "./sdk.ts";
 import type { Env } from "../settings.ts";
 
-export interface IamEndpoint {
-  /** The region to sign for and to pick the partition's endpoint. */
-  readonly region: string;
-  /** An explicit endpoint URL, or undefined for the SDK's default. */
-  readonly url: string | undefined;
-}
+/** Where IAM calls go; the region also picks the partition's endpoint. */
+export type IamEndpoint = ClientTarget;
 
 /** A new access key, as CreateAccessKey returns it (the only time AWS shows the secret). */
 export interface NewAccessKey {
@@ -84,15 +86,12 @@ export function createIam(endpoint: IamEndpoint, what: string): Iam {
   ): Promise<T> {
     const module = await loadIamSdk();
     const client = new module.IAMClient(clientConfig(endpoint, credentials, { maxAttempts }));
-    log.debug(`${what}: iam ${action} at ${endpoint.url ?? `region ${endpoint.region}`}`);
-    try {
-      // deno-lint-ignore no-explicit-any
-      return await client.send(command(module) as any) as T;
-    } catch (error) {
-      throw iamError(what, action, endpoint, error);
-    } finally {
-      client.destroy();
-    }
+    return await sendCommand<T>(
+      { service: "IAM", action, what, target: endpoint },
+      client,
+      command(module),
+      ({ why, awsCode }, error) => new IamError(what, why, awsCode, error),
+    );
   }
 
   const user = (userName: string | undefined) =>
@@ -140,36 +139,6 @@ export function createIam(endpoint: IamEndpoint, what: string): Iam {
       );
     },
   };
-}
-
-/** Turns an SDK or network failure into one line naming the call and the cause. */
-function iamError(what: string, action: string, endpoint: IamEndpoint, error: unknown): IamError {
-  const e = error as {
-    name?: string;
-    message?: string;
-    code?: string;
-    $metadata?: { httpStatusCode?: number; attempts?: number };
-    cause?: { code?: string };
-  };
-  const where = endpoint.url ?? `IAM (${endpoint.region})`;
-  const code = e.code ?? e.cause?.code;
-  if (code === "ECONNREFUSED") {
-    return new IamError(what, `IAM ${action}: cannot connect to ${where}`, code, error);
-  }
-  if (e.name === "TimeoutError" || code === "ETIMEDOUT" || e.name === "RequestTimeout") {
-    return new IamError(what, `IAM ${action}: ${where} did not answer in time`, code, error);
-  }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return new IamError(what, `IAM ${action}: cannot resolve the host of ${where}`, code, error);
-  }
-  const message = (e.message ?? String(error)).replace(/\s*\n\s*/g, " ").trim();
-  if (e.$metadata?.httpStatusCode !== undefined && e.name !== undefined && e.name !== "Error") {
-    const attempts = e.$metadata.attempts ?? 1;
-    const retried = attempts > 1 ? ` (after ${attempts} attempts)` : "";
-    const awsCode = e.name.replace(/Exception$/, "");
-    return new IamError(what, `IAM ${action}: ${awsCode}: ${message}${retried}`, awsCode, error);
-  }
-  return new IamError(what, `IAM ${action}: ${message}`, undefined, error);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,9 +1,11 @@
 /**
  * The one module that loads the AWS SDK, on first use only: a cache hit (the common case for
  * `use`, the hooks and `export`) never pays for it. sts.ts and iam.ts build their clients from
- * here with the same explicit settings.
+ * here with the same explicit settings, and send through `sendCommand` so both describe a failure
+ * the same way.
  */
 import type { Credentials } from "../credentials/credentials.ts";
+import * as log from "../log.ts";
 
 export type StsSdk = typeof import("@aws-sdk/client-sts");
 export type IamSdk = typeof import("@aws-sdk/client-iam");
@@ -68,4 +70,96 @@ export function clientConfig(
       throwOnRequestTimeout: true,
     },
   };
+}
+
+/** One failed SDK call, in words for the error line. */
+export interface SdkFailure {
+  /** `<SERVICE> <Action>: <cause>`, retries counted. */
+  readonly why: string;
+  /** AWS's error code when AWS answered (`ExpiredToken`, `NoSuchEntity`), else undefined. */
+  readonly awsCode: string | undefined;
+}
+
+/** What `sendCommand` needs to know about the call, for the debug log and the failure. */
+export interface SdkCall {
+  readonly service: "STS" | "IAM";
+  readonly action: string;
+  /** What the error line is about (`profile "account_b"`), for the debug log. */
+  readonly what: string;
+  readonly target: ClientTarget;
+}
+
+interface SdkClient {
+  // deno-lint-ignore no-explicit-any
+  send(command: any): Promise<unknown>;
+  destroy(): void;
+}
+
+/**
+ * Sends one command on a client made for it, then destroys the client (its sockets would keep
+ * the process alive). A failure is thrown as whatever `fail` makes of its description.
+ */
+export async function sendCommand<T>(
+  call: SdkCall,
+  client: SdkClient,
+  command: object,
+  fail: (failure: SdkFailure, error: unknown) => Error,
+): Promise<T> {
+  const { service, action, target } = call;
+  log.debug(
+    `${call.what}: ${service.toLowerCase()} ${action} at ${
+      target.url ?? `region ${target.region}`
+    }`,
+  );
+  try {
+    return await client.send(command) as T;
+  } catch (error) {
+    throw fail(describeFailure(call, error), error);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Turns an SDK or network failure into one line naming the call and the cause. */
+function describeFailure({ service, action, target }: SdkCall, error: unknown): SdkFailure {
+  const e = error as {
+    name?: string;
+    message?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number; attempts?: number };
+    cause?: { code?: string };
+  };
+  const where = target.url ?? `${service} in ${target.region}`;
+  const code = e.code ?? e.cause?.code;
+  const attempts = e.$metadata?.attempts ?? 1;
+  const retried = attempts > 1 ? ` (after ${attempts} attempts)` : "";
+  const failure = (cause: string, awsCode?: string): SdkFailure => ({
+    why: `${service} ${action}: ${cause}${retried}`,
+    awsCode,
+  });
+  // the SDK appends advice meant for programmers ("inspect the hidden field {error}.$response")
+  const message = (e.message ?? String(error)).replace(/\s*Deserialization error:.*$/s, "")
+    .replace(/\s*\n\s*/g, " ").trim();
+
+  if (code === "ECONNREFUSED") return failure(`cannot connect to ${where} (connection refused)`);
+  if (e.name === "TimeoutError" || code === "ETIMEDOUT" || e.name === "RequestTimeout") {
+    return failure(`${where} did not answer in time`);
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return failure(`cannot resolve the host of ${where}`);
+  }
+  if (code === "ECONNRESET" || code === "EPIPE") {
+    return failure(`${where} closed the connection before answering`);
+  }
+  if (/XML parse error|Deserialization error/.test(e.message ?? "")) {
+    return failure(`${where} sent an answer that is not valid ${service} XML (${message})`);
+  }
+  if (e.$metadata?.httpStatusCode !== undefined && e.name !== undefined && e.name !== "Error") {
+    // The IAM SDK names the errors it models after the wire code plus "Exception"
+    // (NoSuchEntity → NoSuchEntityException); STS's wire codes mostly are not modelled and keep
+    // their own names (ExpiredToken), so only IAM's are turned back.
+    const awsCode = service === "IAM" ? e.name.replace(/Exception$/, "") : e.name;
+    return failure(`${awsCode}: ${message}`, awsCode);
+  }
+  return failure(message);
 }

@@ -1,19 +1,21 @@
 /**
- * The one module that talks to AWS STS, and the only importer of the AWS SDK. The SDK is loaded
- * on the first call, so a cache hit (the common case for `use`, the hooks and `export`) never
- * pays for it.
+ * The one module that talks to AWS STS. The SDK (loaded by sdk.ts) is loaded on the first call,
+ * so a cache hit (the common case for `use`, the hooks and `export`) never pays for it.
  */
 import type { Credentials } from "../credentials/credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
-import { clientConfig, loadStsSdk, MAX_ATTEMPTS, type StsSdk } from "./sdk.ts";
+import {
+  clientConfig,
+  type ClientTarget,
+  loadStsSdk,
+  MAX_ATTEMPTS,
+  sendCommand,
+  type StsSdk,
+} from "./sdk.ts";
 
-export interface StsEndpoint {
-  /** The region to sign for (us-east-1 when nothing names one). */
-  readonly region: string;
-  /** An explicit endpoint URL, or undefined for the SDK's regional default. */
-  readonly url: string | undefined;
-}
+/** Where STS calls go; the region is us-east-1 when nothing names one. */
+export type StsEndpoint = ClientTarget;
 
 export interface GetSessionTokenInput {
   readonly durationSeconds: number;
@@ -75,15 +77,18 @@ export function createSts(
       maxAttempts,
       retryStrategy: retryStrategy(carriesMfaCode, maxAttempts),
     }));
-    log.debug(`${what}: sts ${action} at ${endpoint.url ?? `region ${endpoint.region}`}`);
-    try {
-      // deno-lint-ignore no-explicit-any
-      return await client.send(command(module) as any) as T;
-    } catch (error) {
-      throw stsError(what, action, endpoint, error);
-    } finally {
-      client.destroy();
-    }
+    return await sendCommand<T>(
+      { service: "STS", action, what, target: endpoint },
+      client,
+      command(module),
+      ({ why, awsCode }, error) => {
+        const hint = hintFor(awsCode);
+        return new VaultshError(what, why, {
+          cause: error,
+          ...(hint === undefined ? {} : { hint }),
+        });
+      },
+    );
   }
 
   return {
@@ -231,54 +236,7 @@ function fromSdk(value: SdkCredentials | undefined, what: string, action: string
   };
 }
 
-/** Turns an SDK or network failure into one line naming the profile, the call and the cause. */
-function stsError(
-  what: string,
-  action: string,
-  endpoint: StsEndpoint,
-  error: unknown,
-): VaultshError {
-  const e = error as {
-    name?: string;
-    message?: string;
-    code?: string;
-    $metadata?: { httpStatusCode?: number; attempts?: number };
-    cause?: { code?: string };
-  };
-  const where = endpoint.url ?? `STS in ${endpoint.region}`;
-  const code = e.code ?? e.cause?.code;
-  const attempts = e.$metadata?.attempts ?? 1;
-  const retried = attempts > 1 ? ` (after ${attempts} attempts)` : "";
-  const fail = (why: string, hint?: string) =>
-    new VaultshError(what, `STS ${action}: ${why}${retried}`, {
-      cause: error,
-      ...(hint === undefined ? {} : { hint }),
-    });
-  // the SDK appends advice meant for programmers ("inspect the hidden field {error}.$response")
-  const message = (e.message ?? String(error)).replace(/\s*Deserialization error:.*$/s, "")
-    .replace(/\s*\n\s*/g, " ").trim();
-
-  if (code === "ECONNREFUSED") return fail(`cannot connect to ${where} (connection refused)`);
-  if (e.name === "TimeoutError" || code === "ETIMEDOUT" || e.name === "RequestTimeout") {
-    return fail(`${where} did not answer in time`);
-  }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return fail(`cannot resolve the host of ${where}`);
-  }
-  if (code === "ECONNRESET" || code === "EPIPE") {
-    return fail(`${where} closed the connection before answering`);
-  }
-  if (/XML parse error|Deserialization error/.test(e.message ?? "")) {
-    return fail(`${where} sent an answer that is not valid STS XML (${message})`);
-  }
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && e.name !== undefined && e.name !== "Error") {
-    return fail(`${e.name}: ${message}`, hintFor(e.name));
-  }
-  return fail(message);
-}
-
-function hintFor(code: string): string | undefined {
+function hintFor(code: string | undefined): string | undefined {
   switch (code) {
     case "InvalidClientTokenId":
       return "the stored access key is unknown to AWS: store the right one with vaultsh add";
