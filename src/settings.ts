@@ -60,7 +60,8 @@ export function loadSettings(env: Env = Deno.env.toObject()): Settings {
   };
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+/** An environment value that counts: unset and empty are the same to vaultsh, as to the SDKs. */
+export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 

@@ -3,6 +3,7 @@
  * so prompts never touch stdout: they open /dev/tty, like aws-vault and fzf do.
  */
 import { VaultshError } from "./errors.ts";
+import { writeAll } from "./util/write_all.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -98,9 +99,4 @@ async function readLine(tty: Deno.FsFile, secret: boolean): Promise<string> {
       }
     }
   }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }

@@ -18,7 +18,7 @@ import {
   MAX_ATTEMPTS,
   sendCommand,
 } from "./sdk.ts";
-import type { Env } from "../settings.ts";
+import { type Env, nonEmpty } from "../settings.ts";
 
 /** Where IAM calls go; the region also picks the partition's endpoint. */
 export type IamEndpoint = ClientTarget;
@@ -139,8 +139,4 @@ export function createIam(endpoint: IamEndpoint, what: string): Iam {
       );
     },
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === "" ? undefined : value;
 }

@@ -28,6 +28,7 @@ import { mfaCodeSource } from "./mfa.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import type { Keychain } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
+import { nonEmpty } from "../settings.ts";
 import { formatDuration } from "../util/duration.ts";
 
 export interface RotateOptions {
@@ -305,10 +306,7 @@ function mfaSerialProfile(target: ProfileConfig, master: ProfileConfig): Profile
 
 /** The profile's `endpoint_url` as the config file says, not the STS override from the env. */
 function fileEndpointUrl(app: App, config: AwsConfig, profile: ProfileConfig): string | undefined {
-  const env = app.settings.env;
-  if (env.AWS_ENDPOINT_URL_STS === undefined || env.AWS_ENDPOINT_URL_STS === "") {
-    return profile.endpointUrl;
-  }
+  if (nonEmpty(app.settings.env.AWS_ENDPOINT_URL_STS) === undefined) return profile.endpointUrl;
   return config.sectionKeys(profile.name)?.endpoint_url;
 }
 

@@ -15,6 +15,7 @@ import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings.ts";
 import { ensurePrivateDir } from "../util/atomic_write.ts";
+import { writeAll } from "../util/write_all.ts";
 
 /** What a server tells a shell that finds it. */
 export interface ServerInfo {
@@ -173,7 +174,7 @@ export class ServerRegistry {
     }
     try {
       await writeAll(conn, new TextEncoder().encode(`${command}\n`));
-      const text = await readAll(conn, QUERY_TIMEOUT_MS);
+      const text = await receive(conn, "eof", 65_536, QUERY_TIMEOUT_MS);
       if (text === undefined) {
         throw new VaultshError("credential server", `${path} did not answer in time`);
       }
@@ -194,7 +195,7 @@ async function answerQuery(
   handlers: { onQuery: () => void; onStop: () => void },
 ): Promise<void> {
   try {
-    const line = await readLine(conn, 2_000);
+    const line = await receive(conn, "newline", 64, 2_000);
     if (line === "info") {
       handlers.onQuery();
       await writeAll(conn, reply);
@@ -247,14 +248,18 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-}
-
-/** Reads until EOF (a reply); undefined on timeout. */
-async function readAll(conn: Deno.Conn, timeoutMs: number): Promise<string | undefined> {
+/**
+ * Reads one message: up to EOF, or with "newline" its first line. Undefined when the peer does
+ * not finish within `timeoutMs`; "" when it sends more than `maxBytes` (nothing usable).
+ */
+async function receive(
+  conn: Deno.Conn,
+  until: "eof" | "newline",
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<string | undefined> {
   const chunks: Uint8Array[] = [];
+  let size = 0;
   const buffer = new Uint8Array(4096);
   const timer = setTimeout(() => conn.close(), timeoutMs);
   try {
@@ -262,36 +267,17 @@ async function readAll(conn: Deno.Conn, timeoutMs: number): Promise<string | und
       const n = await conn.read(buffer);
       if (n === null) break;
       chunks.push(buffer.slice(0, n));
-      if (chunks.reduce((sum, chunk) => sum + chunk.length, 0) > 65_536) break;
+      size += n;
+      if (size > maxBytes) return "";
+      if (until === "newline" && buffer.subarray(0, n).includes(0x0a)) break;
     }
   } catch {
     return undefined; // closed by the timer
   } finally {
     clearTimeout(timer);
   }
-  return new TextDecoder().decode(concat(chunks)).trim();
-}
-
-/** Reads one short line (a command); "" on timeout or EOF. */
-async function readLine(conn: Deno.Conn, timeoutMs: number): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  const buffer = new Uint8Array(64);
-  const timer = setTimeout(() => conn.close(), timeoutMs);
-  try {
-    while (true) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      chunks.push(buffer.slice(0, n));
-      const text = new TextDecoder().decode(concat(chunks));
-      if (text.includes("\n")) return text.slice(0, text.indexOf("\n")).trim();
-      if (text.length > 64) return "";
-    }
-  } catch {
-    return "";
-  } finally {
-    clearTimeout(timer);
-  }
-  return new TextDecoder().decode(concat(chunks)).trim();
+  const text = new TextDecoder().decode(concat(chunks));
+  return (until === "newline" ? text.split("\n", 1)[0]! : text).trim();
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

@@ -1,3 +1,5 @@
+import { writeAll } from "./write_all.ts";
+
 /**
  * Writes a file so that readers see either the old content or the new, never a mix: write a
  * temporary file beside it, fsync, then rename over the target. The temporary file is removed
@@ -20,8 +22,7 @@ export async function atomicWrite(
   try {
     const file = await Deno.open(temporary, { write: true, createNew: true, mode });
     try {
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await writeAll(file, bytes);
       await file.syncData();
     } finally {
       file.close();
