@@ -15,11 +15,11 @@ import { serverEnv } from "../server/server_env.ts";
 import { ServerRegistry } from "../server/server_registry.ts";
 import { writeStdout } from "../util/stdout.ts";
 import { renderTable } from "../util/table.ts";
+import type { CredentialFlags } from "./credential_flags.ts";
 
-export interface ServerCommandOptions {
-  readonly region?: string | undefined;
-  readonly backend?: string | undefined;
-  readonly mfaToken?: string | undefined;
+/** The credential flags it shares with `use` and `exec`, and its own modes. */
+export interface ServerCommandOptions
+  extends Pick<CredentialFlags, "backend" | "region" | "mfaToken"> {
   /** Seconds without requests before exiting (0: never). */
   readonly idle?: number | undefined;
   readonly detach?: true | undefined;
