@@ -1,20 +1,14 @@
 /** The codebase's own bars (deno fmt, deno lint, deno check) as part of the suite, so CI enforces them. */
 import assert from "node:assert/strict";
+import { runProgram } from "./support/run_program.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 
 async function deno(args: string[]): Promise<{ code: number; output: string }> {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args,
+  const result = await runProgram(Deno.execPath(), args, {
     cwd: REPO_ROOT,
     env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
-  };
+  });
+  return { code: result.code, output: result.stdout + result.stderr };
 }
 
 Deno.test("deno fmt --check finds nothing to reformat", async () => {

@@ -10,6 +10,7 @@ import { MfaRequired } from "../src/credentials/mfa.ts";
 import { CredentialServer, type ServerLog } from "../src/server/credential_server.ts";
 import { serverEnv } from "../src/server/server_env.ts";
 import { needs } from "./support/needs.ts";
+import { runProgram } from "./support/run_program.ts";
 import { type RunResult, Sandbox } from "./support/sandbox.ts";
 import { StsServer } from "./support/sts_server.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
@@ -738,22 +739,12 @@ Deno.test({
 });
 
 /** The AWS CLI with nothing but `env`: the container provider is its only way to credentials. */
-async function runAws(env: Record<string, string>, endpoint: string): Promise<RunResult> {
-  const output = await new Deno.Command(AWS, {
-    args: ["sts", "get-caller-identity", "--endpoint-url", endpoint, "--region", "ap-northeast-1"],
-    env: { ...env, AWS_DEFAULT_OUTPUT: "json" },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    signal: output.signal,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function runAws(env: Record<string, string>, endpoint: string): Promise<RunResult> {
+  return runProgram(
+    AWS,
+    ["sts", "get-caller-identity", "--endpoint-url", endpoint, "--region", "ap-northeast-1"],
+    { env: { ...env, AWS_DEFAULT_OUTPUT: "json" }, clearEnv: true },
+  );
 }
 
 async function denoDir(): Promise<string> {

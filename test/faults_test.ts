@@ -18,12 +18,11 @@ import {
   assertFails,
   exported,
   KEYRING_TOOLS,
-  readOnly,
-  readOnlyTools,
   SeedWorld,
   snapshot,
   waitUntil,
 } from "./support/seed_world.ts";
+import { readOnly, readOnlyTools } from "./support/read_only.ts";
 import { needs } from "./support/needs.ts";
 import { SEED_CONFIG } from "./support/sandbox.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";

@@ -2,23 +2,11 @@
 import assert from "node:assert/strict";
 import { denoDir } from "./support/keyring_daemon.ts";
 import { needs } from "./support/needs.ts";
+import { runProgram, type RunResult } from "./support/run_program.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 
-async function run(program: string, args: string[], env: Record<string, string>) {
-  const output = await new Deno.Command(program, {
-    args,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function run(program: string, args: string[], env: Record<string, string>): Promise<RunResult> {
+  return runProgram(program, args, { env, clearEnv: true });
 }
 
 Deno.test({

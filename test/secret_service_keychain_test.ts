@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { type CliResult, keychainCli } from "./support/keychain_cli.ts";
 import { type KeyringSession, startKeyring } from "./support/keyring_daemon.ts";
 import { needs } from "./support/needs.ts";
+import { runProgram } from "./support/run_program.ts";
 
 const keyringTools = needs("dbus-daemon", "gnome-keyring-daemon", "dbus-send", "secret-tool");
 
@@ -43,23 +44,12 @@ async function secretTool(
   args: string[],
   input?: string,
 ): Promise<{ stdout: string; stderr: string }> {
-  const child = new Deno.Command("secret-tool", {
-    args,
+  const { code, stdout, stderr } = await runProgram("secret-tool", args, {
     env: { ...keyring.env, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
     clearEnv: true,
-    stdin: input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (input !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(input));
-    await writer.close();
-  }
-  const output = await child.output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 0, `secret-tool ${args.join(" ")}: ${stderr}`);
+    ...(input === undefined ? {} : { stdin: input }),
+  });
+  assert.equal(code, 0, `secret-tool ${args.join(" ")}: ${stderr}`);
   return { stdout, stderr };
 }
 

@@ -16,6 +16,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { needs } from "./support/needs.ts";
+import { runProgram, type RunResult } from "./support/run_program.ts";
 import { StsServer } from "./support/sts_server.ts";
 
 interface Keys {
@@ -105,7 +106,7 @@ async function aws(
   server: StsServer,
   args: string[],
   keys: Keys,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<RunResult> {
   const home = await Deno.makeTempDir({ prefix: "vaultsh-sts-test-" });
   try {
     await Deno.writeTextFile(`${home}/config`, "");
@@ -123,20 +124,10 @@ async function aws(
       AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
     };
     if (keys.sessionToken !== undefined) env.AWS_SESSION_TOKEN = keys.sessionToken;
-    const output = await new Deno.Command(AWS, {
-      args: [...args, "--endpoint-url", server.url, "--output", "json"],
+    return await runProgram(AWS, [...args, "--endpoint-url", server.url, "--output", "json"], {
       env,
       clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
+    });
   } finally {
     await Deno.remove(home, { recursive: true });
   }

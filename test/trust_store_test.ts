@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { VaultshError } from "../src/errors.ts";
 import { type TrustRecord, TrustStore } from "../src/marker/trust_store.ts";
 import { needs } from "./support/needs.ts";
+import { readOnly, readOnlyTools } from "./support/read_only.ts";
 
 interface Fixture {
   root: string;
@@ -257,26 +258,9 @@ Deno.test("TrustStore.prune() removes the records of markers that no longer exis
   });
 });
 
-/**
- * Makes `dir` unwritable and returns the undo. root ignores permission bits, so under root the
- * directory is made immutable instead (ext4 and tmpfs support it).
- */
-async function makeReadOnly(dir: string): Promise<() => Promise<void>> {
-  if (Deno.uid() !== 0) {
-    await Deno.chmod(dir, 0o500);
-    return () => Deno.chmod(dir, 0o700);
-  }
-  const chattr = async (flag: string) => {
-    const output = await new Deno.Command("chattr", { args: [flag, dir] }).output();
-    assert.equal(output.code, 0, `chattr ${flag}: ${new TextDecoder().decode(output.stderr)}`);
-  };
-  await chattr("+i");
-  return () => chattr("-i");
-}
-
 Deno.test({
   name: "TrustStore gives a clear error and keeps its records when its directory is read-only",
-  ...(Deno.uid() === 0 ? needs("chattr") : {}),
+  ...needs(...readOnlyTools()),
   fn: async () => {
     await withFixture(async ({ store, marker }) => {
       const allowed = await marker("allowed/.awsvault", "a\n");
@@ -285,7 +269,7 @@ Deno.test({
       await store.allow(allowed);
       await store.deny(denied);
       const before = await snapshot(store.dir);
-      const restore = await makeReadOnly(store.dir);
+      const restore = await readOnly(store.dir);
       try {
         for (
           const attempt of [

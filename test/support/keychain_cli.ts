@@ -17,6 +17,7 @@ import { KeychainError } from "../../src/keychain/keychain.ts";
 import { openKeychain } from "../../src/keychain/open_keychain.ts";
 import { loadSettings } from "../../src/settings.ts";
 import { denoDir } from "./keyring_daemon.ts";
+import { runProgram } from "./run_program.ts";
 
 export type CliResult =
   | { ok: true; backend: string; result: unknown }
@@ -31,29 +32,19 @@ export async function keychainCli(
   args: string[],
   input?: string,
 ): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", `--config=${ROOT}deno.json`, SCRIPT, ...args],
-    cwd: ROOT,
-    // a temporary HOME would hide Deno's cache (and with it the npm packages)
-    env: { DENO_DIR: denoDir(), PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
-    clearEnv: true,
-    stdin: input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (input !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(input));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  const text = new TextDecoder().decode(stdout);
-  if (code !== 0) {
-    throw new Error(
-      `keychain_cli ${args.join(" ")} exited ${code}: ${new TextDecoder().decode(stderr)}`,
-    );
-  }
-  return JSON.parse(text) as CliResult;
+  const { code, stdout, stderr } = await runProgram(
+    Deno.execPath(),
+    ["run", "--allow-all", "--quiet", `--config=${ROOT}deno.json`, SCRIPT, ...args],
+    {
+      cwd: ROOT,
+      // a temporary HOME would hide Deno's cache (and with it the npm packages)
+      env: { DENO_DIR: denoDir(), PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+      clearEnv: true,
+      ...(input === undefined ? {} : { stdin: input }),
+    },
+  );
+  if (code !== 0) throw new Error(`keychain_cli ${args.join(" ")} exited ${code}: ${stderr}`);
+  return JSON.parse(stdout) as CliResult;
 }
 
 async function main(args: string[]): Promise<CliResult> {

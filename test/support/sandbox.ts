@@ -9,6 +9,7 @@
  *   const { code, stdout } = await box.vaultsh(["list"]);
  */
 import { type KeyringSession, startKeyring } from "./keyring_daemon.ts";
+import { runProgram, type RunResult } from "./run_program.ts";
 import type { StsServer } from "./sts_server.ts";
 import { REPO_ROOT, vaultshBin } from "./vaultsh_bin.ts";
 
@@ -23,12 +24,7 @@ export interface SandboxOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-export interface RunResult {
-  readonly code: number;
-  readonly signal: Deno.Signal | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { RunResult };
 
 export interface RunOptions {
   readonly stdin?: string;
@@ -117,28 +113,12 @@ export class Sandbox {
       if (value === undefined) delete env[key];
       else env[key] = value;
     }
-    const child = new Deno.Command(program, {
-      args,
+    return await runProgram(program, args, {
       env,
       clearEnv: true,
       cwd: options.cwd ?? this.home,
-      stdin: options.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    if (options.stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
-    }
-    const output = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      signal: output.signal,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+    });
   }
 
   /** The seed scenario: the demo user's key stored as `jumpuser`, the seed config in place. */

@@ -4,25 +4,13 @@
  * as root the child runs under `setpriv` without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so
  * mode bits bind it like any user.
  */
+import { runProgram, type RunResult } from "./run_program.ts";
 import { REPO_ROOT } from "./vaultsh_bin.ts";
 
-export async function runWithoutOverride(
-  code: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runWithoutOverride(code: string): Promise<RunResult> {
   const deno = [Deno.execPath(), "eval", "--quiet", "--ext=ts", code];
   const argv = Deno.uid() === 0
     ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", ...deno]
     : deno;
-  const output = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return runProgram(argv[0]!, argv.slice(1), { cwd: REPO_ROOT });
 }
