@@ -106,11 +106,13 @@ Deno.test("doctor reports an unreadable config file as an error and still checks
   find(report, "binary", /^vaultsh /);
 });
 
-Deno.test("doctor warns when the file keychain's directory is open to other users", async () => {
+Deno.test("doctor warns when the file keychain's directory or its files are open to other users", async () => {
   await using box = await fileSandbox();
   await box.writeConfig("[profile ci]\n");
   await addKey(box, "ci");
-  none((await doctor(box)).report, "keychain", /open to other users/);
+  const before = (await doctor(box)).report;
+  none(before, "keychain", /open to other users/);
+  none(before, "keychain", /readable by other users/);
   const dir = `${box.home}/.local/share/vaultsh/keys`;
   await Deno.chmod(dir, 0o755);
   const open = find(
@@ -120,6 +122,16 @@ Deno.test("doctor warns when the file keychain's directory is open to other user
   );
   assert.equal(open.level, "warning");
   assert.equal(open.fix, "chmod 700 ~/.local/share/vaultsh/keys");
+
+  await Deno.chmod(dir, 0o700);
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile) await Deno.chmod(`${dir}/${entry.name}`, 0o640);
+  }
+  const report = (await doctor(box)).report;
+  none(report, "keychain", /open to other users/);
+  const files = find(report, "keychain", /files in ~\/\.local\/share\/vaultsh\/keys are readable/);
+  assert.equal(files.level, "warning");
+  assert.equal(files.fix, "chmod 600 ~/.local/share/vaultsh/keys/*");
 });
 
 Deno.test("doctor warns when a role cannot share its source's MFA session, naming both serials", async () => {

@@ -14,6 +14,7 @@ import {
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { type Finding, finding } from "./finding.ts";
+import { openMode } from "./open_mode.ts";
 
 export interface ConfigReport {
   readonly findings: Finding[];
@@ -237,20 +238,17 @@ async function plaintextFindings(config: AwsConfig, home: string): Promise<Findi
         `aws_secret_access_key and aws_session_token lines from ${shown}`,
     ),
   ];
-  try {
-    const mode = (await Deno.stat(config.credentialsFile)).mode;
-    if (mode !== null && (mode & 0o077) !== 0) {
-      findings.push(
-        finding(
-          "config",
-          "warning",
-          `${shown} is readable by other users (mode ${(mode & 0o777).toString(8)})`,
-          `chmod 600 ${shown}`,
-        ),
-      );
-    }
-  } catch {
-    // it was read a moment ago; a race is not worth a finding
+  // a stat that fails now (the file was read a moment ago) is a race, not a finding
+  const mode = await openMode(config.credentialsFile);
+  if (mode !== undefined) {
+    findings.push(
+      finding(
+        "config",
+        "warning",
+        `${shown} is readable by other users (mode ${mode})`,
+        `chmod 600 ${shown}`,
+      ),
+    );
   }
   return findings;
 }

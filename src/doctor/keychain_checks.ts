@@ -10,6 +10,7 @@ import { parseSessionName } from "../credentials/session_name.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { type Keychain, KeychainError } from "../keychain/keychain.ts";
 import { type Finding, finding } from "./finding.ts";
+import { openMode } from "./open_mode.ts";
 
 export interface KeychainReport {
   readonly findings: Finding[];
@@ -147,22 +148,20 @@ function failure(error: unknown, name: string): Finding {
 async function fileModeFindings(dir: string, home: string): Promise<Finding[]> {
   const shown = displayPath(dir, home);
   const findings: Finding[] = [];
+  const mode = await openMode(dir);
+  if (mode !== undefined) {
+    findings.push(
+      finding(
+        "keychain",
+        "warning",
+        `${shown} is open to other users (mode ${mode})`,
+        `chmod 700 ${shown}`,
+      ),
+    );
+  }
   try {
-    const mode = (await Deno.stat(dir)).mode;
-    if (mode !== null && (mode & 0o077) !== 0) {
-      findings.push(
-        finding(
-          "keychain",
-          "warning",
-          `${shown} is open to other users (mode ${(mode & 0o777).toString(8)})`,
-          `chmod 700 ${shown}`,
-        ),
-      );
-    }
     for await (const entry of Deno.readDir(dir)) {
-      if (!entry.isFile) continue;
-      const fileMode = (await Deno.stat(`${dir}/${entry.name}`)).mode;
-      if (fileMode !== null && (fileMode & 0o077) !== 0) {
+      if (entry.isFile && await openMode(`${dir}/${entry.name}`) !== undefined) {
         findings.push(
           finding(
             "keychain",
