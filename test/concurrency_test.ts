@@ -97,17 +97,6 @@ Deno.test({
   },
 });
 
-const ENV_DUMP = "env | grep -E '^(AWS|VAULTSH)_' | LC_ALL=C sort";
-
-async function awsEnv(sh: ShellSession): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  for (const line of (await sh.run(ENV_DUMP, undefined, /Enter MFA code/)).split("\n")) {
-    const equals = line.indexOf("=");
-    if (equals > 0) env[line.slice(0, equals)] = line.slice(equals + 1);
-  }
-  return env;
-}
-
 const SHELLS: readonly ShellName[] = ["bash", "zsh", "fish"];
 
 Deno.test({
@@ -133,7 +122,7 @@ Deno.test({
       for (const sh of shells) await sh.run("vaultsh use account_a", undefined, /Enter MFA code/);
       assert.equal(sts.count(), 0, "use came from the cache");
       for (const sh of shells) {
-        const env = await awsEnv(sh);
+        const env = await sh.awsEnv(/Enter MFA code/);
         assert.equal(env.AWS_ACCESS_KEY_ID, first.AWS_ACCESS_KEY_ID, sh.shell);
         assert.equal(env.AWS_CREDENTIAL_EXPIRATION, first.AWS_CREDENTIAL_EXPIRATION, sh.shell);
       }
@@ -152,7 +141,7 @@ Deno.test({
         assert.equal(out, "", `${SHELLS[index]}: renewal is silent`);
       }
       assert.deepEqual(sts.counts(), { AssumeRole: 1 });
-      const renewed = await Promise.all(shells.map(awsEnv));
+      const renewed = await Promise.all(shells.map((sh) => sh.awsEnv(/Enter MFA code/)));
       for (const [index, env] of renewed.entries()) {
         assert.notEqual(env.AWS_ACCESS_KEY_ID, first.AWS_ACCESS_KEY_ID, SHELLS[index]);
         assert.equal(env.AWS_ACCESS_KEY_ID, renewed[0]!.AWS_ACCESS_KEY_ID, SHELLS[index]);
@@ -201,19 +190,28 @@ async function holdLock(path: string): Promise<{ release(): Promise<void> }> {
   };
 }
 
+/**
+ * Caches the MFA session (through account_b, so account_a's role is not cached), then has
+ * another process hold the lock of account_a's role session.
+ */
+async function holdAccountALock(world: SeedWorld): Promise<{ release(): Promise<void> }> {
+  await world.giveMfaCode();
+  exported(await world.vaultsh(["export", "account_b"]));
+  return await holdLock(
+    await lockFile(
+      world.box.env.XDG_RUNTIME_DIR!,
+      sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN),
+    ),
+  );
+}
+
 Deno.test({
   name: "export waits for another process holding the role's lock, then renews once",
   ...needs("flock", ...KEYRING_TOOLS),
   fn: async () => {
     await using world = await SeedWorld.create();
-    const { sts, box } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_b"]));
-    const path = await lockFile(
-      box.env.XDG_RUNTIME_DIR!,
-      sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN),
-    );
-    const holder = await holdLock(path);
+    const { sts } = world;
+    const holder = await holdAccountALock(world);
     sts.reset();
     const started = Date.now();
     const run = world.vaultsh(["export", "account_a"]);
@@ -319,14 +317,8 @@ Deno.test({
   ...needs("flock", ...KEYRING_TOOLS),
   fn: async () => {
     await using world = await SeedWorld.create();
-    const { sts, box } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_b"]));
-    const path = await lockFile(
-      box.env.XDG_RUNTIME_DIR!,
-      sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN),
-    );
-    const holder = await holdLock(path);
+    const { sts } = world;
+    const holder = await holdAccountALock(world);
     sts.reset();
     try {
       const started = Date.now();

@@ -584,8 +584,6 @@ Deno.test("torn item files in the file backend's cache are replaced, not fatal",
 
 // ---- Ctrl-C while a hook waits for STS ---------------------------------------------------------
 
-const ENV_DUMP = "env | grep -E '^(AWS|VAULTSH)_' | LC_ALL=C sort";
-
 /** The pids of `vaultsh hook` processes (launcher and deno) running with this HOME. */
 async function hookProcesses(home: string): Promise<number[]> {
   const pids: number[] = [];
@@ -605,15 +603,6 @@ async function hookProcesses(home: string): Promise<number[]> {
   return pids;
 }
 
-async function awsEnv(sh: ShellSession): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  for (const line of (await sh.run(ENV_DUMP)).split("\n")) {
-    const equals = line.indexOf("=");
-    if (equals > 0) env[line.slice(0, equals)] = line.slice(equals + 1);
-  }
-  return env;
-}
-
 for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellName[]) {
   Deno.test({
     name: `${shell}: Ctrl-C while a hook waits for AssumeRole leaves the shell's variables as ` +
@@ -629,7 +618,7 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
       assert.equal((await world.vaultsh(["allow", `${box.home}/proj_a`])).code, 0);
       await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
       await sh.run("vaultsh use account_b", undefined, /Enter MFA code/);
-      const before = await awsEnv(sh);
+      const before = await sh.awsEnv();
       assert.equal(before.VAULTSH_PROFILE, "account_b");
 
       // longer than vaultsh's own 5 s STS timeout: only Ctrl-C can end the wait early
@@ -646,7 +635,7 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
       assert.equal(sts.calls[0]?.status, 0, "the prompt came back before STS answered");
       assert.doesNotMatch(out, /did not answer in time/, out);
       assert.deepEqual(await world.sessions(), [ROLE_B, MFA_SESSION]);
-      assert.deepEqual(await awsEnv(sh), before);
+      assert.deepEqual(await sh.awsEnv(), before);
       // the hook recorded the marker before starting vaultsh: the prompts after Ctrl-C do not
       // start over (against a hung endpoint each would wait again)
       await sh.run(":");
@@ -655,15 +644,15 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
       // entering the marker again works
       sts.clearFaults();
       await sh.run("cd ..", undefined, /Enter MFA code/);
-      assert.deepEqual(await awsEnv(sh), before);
+      assert.deepEqual(await sh.awsEnv(), before);
       await sh.run("cd proj_a", undefined, /Enter MFA code/);
-      const after = await awsEnv(sh);
+      const after = await sh.awsEnv();
       assert.equal(after.VAULTSH_PROFILE, "account_a");
       assert.equal(sts.calls.filter((call) => call.status === 200).length, 1);
       assert.equal(sts.calls[0]?.status, 0, "the interrupted call was never answered");
       assert.deepEqual(await world.sessions(), [ROLE_A, ROLE_B, MFA_SESSION]);
       await sh.run("cd ..", undefined, /Enter MFA code/);
-      assert.deepEqual(await awsEnv(sh), before);
+      assert.deepEqual(await sh.awsEnv(), before);
       assert.equal(await world.mfaAsks(), 1);
     },
   });

@@ -42,19 +42,6 @@ const SYNTAX: Record<ShellName, {
   },
 };
 
-const ENV_DUMP = "env | grep -E '^(AWS|VAULTSH)_' | LC_ALL=C sort";
-
-/** The AWS_* and VAULTSH_* variables the shell exports, as printed by ENV_DUMP. */
-async function awsEnv(sh: ShellSession): Promise<Record<string, string>> {
-  const out = await sh.run(ENV_DUMP);
-  const env: Record<string, string> = {};
-  for (const line of out.split("\n")) {
-    const equals = line.indexOf("=");
-    if (equals > 0) env[line.slice(0, equals)] = line.slice(equals + 1);
-  }
-  return env;
-}
-
 /** The account the AWS CLI sees with the shell's credentials. */
 async function account(sh: ShellSession): Promise<string> {
   const out = await sh.run(
@@ -122,7 +109,7 @@ for (const shell of SHELLS) {
       await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
 
       const sessionsBefore = sts.count("GetSessionToken");
-      const envStart = await awsEnv(sh);
+      const envStart = await sh.awsEnv();
       assert.equal(envStart.AWS_ACCESS_KEY_ID, undefined);
       let envB: Record<string, string> = {};
 
@@ -133,7 +120,7 @@ for (const shell of SHELLS) {
         assert.doesNotMatch(out, /export|typeset|__vaultsh_|ASIA/, out);
         assert.equal(sts.count("GetSessionToken"), sessionsBefore + 1);
         assert.equal(await account(sh), "222222222222");
-        envB = await awsEnv(sh);
+        envB = await sh.awsEnv();
         assert.equal(envB.VAULTSH_PROFILE, "account_b");
         assert.equal(envB.AWS_VAULT, "account_b");
         assert.match(envB.AWS_ACCESS_KEY_ID ?? "", /^ASIA/);
@@ -146,7 +133,7 @@ for (const shell of SHELLS) {
         const out = await runNoMfa(sh, "cd proj_a");
         assert.doesNotMatch(out, /vaultsh:.*(wants|error)/, out);
         assert.equal(await account(sh), "111111111111");
-        const env = await awsEnv(sh);
+        const env = await sh.awsEnv();
         assert.equal(env.VAULTSH_PROFILE, "account_a");
         assert.notEqual(env.AWS_ACCESS_KEY_ID, envB.AWS_ACCESS_KEY_ID);
         assert.equal(sts.count("GetSessionToken"), sessions, "the cached MFA session serves");
@@ -154,7 +141,7 @@ for (const shell of SHELLS) {
 
       await t.step("cd out restores account_b's variables exactly", async () => {
         await runNoMfa(sh, "cd ..");
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
         assert.equal(await account(sh), "222222222222");
       });
 
@@ -165,7 +152,7 @@ for (const shell of SHELLS) {
         await runNoMfa(sh, "cd proj_a; false");
         assert.equal(await sh.run(syntax.status), "status=1");
         await runNoMfa(sh, "cd ..");
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
       });
 
       await t.step("a cd inside a command line acts only as the shell allows", async () => {
@@ -178,7 +165,7 @@ for (const shell of SHELLS) {
             : 'cd proj_a; echo "now=${VAULTSH_PROFILE-}"; cd ..',
         );
         assert.match(out, shell === "zsh" ? /now=account_a/ : /now=account_b/);
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
       });
 
       if (shell === "zsh") {
@@ -191,7 +178,7 @@ for (const shell of SHELLS) {
           assert.match(out, /sub=account_b/);
           assert.match(out, /paren=account_b/);
           assert.equal(sts.count(), calls);
-          assert.deepEqual(await awsEnv(sh), envB);
+          assert.deepEqual(await sh.awsEnv(), envB);
         });
       }
 
@@ -208,7 +195,7 @@ for (const shell of SHELLS) {
         const busy = await sh.processesDuring(() => runNoMfa(sh, "cd proj_a"));
         assert.ok(busy.some((call) => call.includes(box.bin)), busy.join("\n"));
         await runNoMfa(sh, "cd ..");
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
       });
 
       await t.step(
@@ -218,7 +205,7 @@ for (const shell of SHELLS) {
           let first: Record<string, string>;
           try {
             await runNoMfa(sh, "vaultsh use account_c");
-            first = await awsEnv(sh);
+            first = await sh.awsEnv();
           } finally {
             sts.expiresIn(undefined);
           }
@@ -239,7 +226,7 @@ for (const shell of SHELLS) {
           await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
           const out = await runNoMfa(sh, "");
           assert.equal(out, "", "renewal is silent");
-          const renewed = await awsEnv(sh);
+          const renewed = await sh.awsEnv();
           assert.notEqual(renewed.AWS_ACCESS_KEY_ID, first.AWS_ACCESS_KEY_ID);
           assert.notEqual(renewed.AWS_CREDENTIAL_EXPIRATION, first.AWS_CREDENTIAL_EXPIRATION);
           assert.equal(renewed.VAULTSH_PROFILE, "account_c");
@@ -250,7 +237,7 @@ for (const shell of SHELLS) {
           await sh.run("");
           assert.equal(sts.count("AssumeRole"), assumed + 1);
           await runNoMfa(sh, "vaultsh use account_b");
-          assert.deepEqual(await awsEnv(sh), envB);
+          assert.deepEqual(await sh.awsEnv(), envB);
         },
       );
 
@@ -258,38 +245,38 @@ for (const shell of SHELLS) {
         const marker = await writeMarker(`${home}/proj_u`, "account_c\n");
         const out = await runNoMfa(sh, "cd proj_u");
         assert.match(out, /wants profile "account_c"; run 'vaultsh allow' to trust it/);
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
         // the notice is not repeated at every prompt
         assert.equal(await sh.run(""), "");
 
         const allowed = await runNoMfa(sh, "vaultsh allow");
         assert.match(allowed, /allowed .*proj_u\/\.awsvault \(profile "account_c"\)/);
         await sh.run("");
-        assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_c");
+        assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_c");
         assert.equal(await account(sh), "333333333333");
         await runNoMfa(sh, "cd ..");
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
 
         // an edit makes it untrusted again
         await Deno.writeTextFile(marker, "profile = account_c\nregion = eu-west-1\n");
         const again = await runNoMfa(sh, "cd proj_u");
         assert.match(again, /wants profile "account_c"; run 'vaultsh allow'/);
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
         await runNoMfa(sh, "cd ..");
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
       });
 
       await t.step("a nested shell inherits the credentials and keeps working", async () => {
         await sh.send(syntax.nested);
         await sh.waitForPrompt();
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
         assert.equal(await account(sh), "222222222222");
         await runNoMfa(sh, "cd proj_a");
-        assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_a");
+        assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_a");
         await runNoMfa(sh, "cd ..");
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
         await sh.run("exit");
-        assert.deepEqual(await awsEnv(sh), envB);
+        assert.deepEqual(await sh.awsEnv(), envB);
       });
 
       await t.step(
@@ -297,20 +284,20 @@ for (const shell of SHELLS) {
         async () => {
           await runNoMfa(sh, "vaultsh use --off");
           // back to what the shell started with: no credentials at all
-          const off = await awsEnv(sh);
+          const off = await sh.awsEnv();
           assert.deepEqual(off, envStart);
           await runNoMfa(sh, "cd proj_a");
-          assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_a");
-          const inA = await awsEnv(sh);
+          assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_a");
+          const inA = await sh.awsEnv();
           await runNoMfa(sh, "vaultsh use account_b");
-          assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_b");
+          assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_b");
           // manual use wins at later prompts in the same scope
           await sh.run("");
-          assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_b");
+          assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_b");
           await runNoMfa(sh, "vaultsh use --off");
-          assert.deepEqual(await awsEnv(sh), inA);
+          assert.deepEqual(await sh.awsEnv(), inA);
           await runNoMfa(sh, "cd ..");
-          assert.deepEqual(await awsEnv(sh), off);
+          assert.deepEqual(await sh.awsEnv(), off);
         },
       );
 
@@ -321,7 +308,7 @@ for (const shell of SHELLS) {
         let env: Record<string, string>;
         try {
           await useWithMfa(sh, "account_b");
-          env = await awsEnv(sh);
+          env = await sh.awsEnv();
         } finally {
           sts.expiresIn(undefined);
         }
@@ -335,7 +322,7 @@ for (const shell of SHELLS) {
           notice,
           /^vaultsh: account_b's credentials expire in \d+ min; renewing them needs an MFA code: run 'vaultsh use account_b'$/,
         );
-        assert.deepEqual(await awsEnv(sh), env);
+        assert.deepEqual(await sh.awsEnv(), env);
         // told once: later prompts neither repeat it nor start a process
         const idle = await sh.processesDuring(async () => {
           assert.equal(await sh.run(""), "");
@@ -345,7 +332,7 @@ for (const shell of SHELLS) {
         assert.equal(sts.count(), calls, "no STS call without a code");
         // the user answers with vaultsh use
         await useWithMfa(sh, "account_b");
-        assert.notEqual((await awsEnv(sh)).AWS_ACCESS_KEY_ID, env.AWS_ACCESS_KEY_ID);
+        assert.notEqual((await sh.awsEnv()).AWS_ACCESS_KEY_ID, env.AWS_ACCESS_KEY_ID);
       });
     },
   });
@@ -411,17 +398,17 @@ for (const shell of SHELLS) {
       await using box = await seededBox();
       await allow(box, await writeMarker(`${box.home}/proj_a`, "account_a\n"));
       await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
-      const before = await awsEnv(sh);
+      const before = await sh.awsEnv();
       await sh.send("cd proj_a");
       await sh.waitFor(MFA_PROMPT);
       await sh.press("C-c");
       const out = await sh.waitForPrompt();
       assert.match(out, /vaultsh: prompt: cancelled/);
-      assert.deepEqual(await awsEnv(sh), before);
+      assert.deepEqual(await sh.awsEnv(), before);
       assert.equal(await sh.run("", undefined, MFA_PROMPT), "");
       assert.equal(await sh.run(SYNTAX[shell].status), "status=0");
       await sh.run("cd ..", undefined, MFA_PROMPT);
-      assert.deepEqual(await awsEnv(sh), before);
+      assert.deepEqual(await sh.awsEnv(), before);
     },
   });
 }

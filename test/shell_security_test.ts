@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { needs } from "./support/needs.ts";
 import { Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
 import { type Session, StsServer } from "./support/sts_server.ts";
-import { type ShellName, ShellSession } from "./support/tmux.ts";
+import { ENV_DUMP, type ShellName, ShellSession } from "./support/tmux.ts";
 
 const sts = new StsServer();
 globalThis.addEventListener("unload", () => void sts.stop());
@@ -95,17 +95,6 @@ async function runNoMfa(sh: ShellSession, command: string): Promise<string> {
   return await sh.run(command, undefined, MFA_PROMPT);
 }
 
-const ENV_DUMP = "env | grep -E '^(AWS|VAULTSH)_' | LC_ALL=C sort";
-
-async function awsEnv(sh: ShellSession): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  for (const line of (await sh.run(ENV_DUMP)).split("\n")) {
-    const equals = line.indexOf("=");
-    if (equals > 0) env[line.slice(0, equals)] = line.slice(equals + 1);
-  }
-  return env;
-}
-
 /** Marker contents that would run `touch pwned` if anything evaluated them as code. */
 const HOSTILE_MARKERS = [
   `$(touch ${CANARY})`,
@@ -144,7 +133,7 @@ for (const shell of SHELLS) {
       await using box = await Sandbox.create({ env: { VAULTSH_FILE_PASSPHRASE: "not-used" } });
       await box.writeConfig(SEED_CONFIG);
       await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
-      const before = await awsEnv(sh);
+      const before = await sh.awsEnv();
       for (const [index, content] of HOSTILE_MARKERS.entries()) {
         const dir = `${box.home}/m${index}`;
         const marker = await writeMarker(dir, `${content}\n`);
@@ -157,7 +146,7 @@ for (const shell of SHELLS) {
           await sh.run("cd ..");
         }
         assert.deepEqual(await canaries(box.root), [], `marker ${JSON.stringify(content)}`);
-        assert.deepEqual(await awsEnv(sh), before, `marker ${JSON.stringify(content)}`);
+        assert.deepEqual(await sh.awsEnv(), before, `marker ${JSON.stringify(content)}`);
         assert.equal(
           allowed.code === 0,
           VALID_MARKERS.has(content),
@@ -196,17 +185,17 @@ for (const shell of SHELLS) {
       await using box = await seededBox(`${SEED_CONFIG}\n${sections.join("\n")}`);
       await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
       await useWithMfa(sh, "account_b");
-      const envB = await awsEnv(sh);
+      const envB = await sh.awsEnv();
       for (const name of REFUSED_PROFILES) {
         const out = await runNoMfa(sh, `vaultsh use -- ${quote(shell, name)}`);
         assert.match(out, /cannot read the section name/, `${name}: ${out}`);
-        assert.deepEqual(await awsEnv(sh), envB, name);
+        assert.deepEqual(await sh.awsEnv(), envB, name);
         assert.deepEqual(await canaries(box.root), [], name);
       }
       for (const name of ODD_PROFILES) {
         const out = await runNoMfa(sh, `vaultsh use -- ${quote(shell, name)}`);
         assert.doesNotMatch(out, /vaultsh:.*(error|not|invalid|cannot)/i, `${name}: ${out}`);
-        const env = await awsEnv(sh);
+        const env = await sh.awsEnv();
         assert.equal(env.VAULTSH_PROFILE, name);
         assert.equal(env.AWS_VAULT, name);
         // the bookkeeping survived the round trip through the shell's quoting
@@ -217,9 +206,9 @@ for (const shell of SHELLS) {
       assert.equal((await box.vaultsh(["allow", marker])).code, 0);
       await runNoMfa(sh, "vaultsh use account_b");
       await runNoMfa(sh, "cd ~/opt");
-      assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "--evil");
+      assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "--evil");
       await runNoMfa(sh, "cd ~");
-      assert.deepEqual(await awsEnv(sh), envB);
+      assert.deepEqual(await sh.awsEnv(), envB);
       assert.deepEqual(await canaries(box.root), []);
     },
   });
@@ -260,7 +249,7 @@ for (const shell of SHELLS) {
       }
       await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root, cwd: root });
       await useWithMfa(sh, "account_b");
-      const envB = await awsEnv(sh);
+      const envB = await sh.awsEnv();
       const same = shell === "fish"
         ? 'test "$__vaultsh_scope" = "$PWD/.awsvault"; and echo same; or echo different'
         : '[ "$__vaultsh_scope" = "$PWD/.awsvault" ] && echo same || echo different';
@@ -272,7 +261,7 @@ for (const shell of SHELLS) {
           /vaultsh:.*(wants|error|invalid|cannot|not)/i,
           `${what}: ${entered}`,
         );
-        assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_a", what);
+        assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_a", what);
         assert.equal(await sh.run(same), "same", what);
         // the hook's fast path recognises the scope it recorded: no process at the next prompts
         const idle = await sh.processesDuring(async () => {
@@ -281,7 +270,7 @@ for (const shell of SHELLS) {
         });
         assert.deepEqual(idle, [], `${what}: processes at an idle prompt`);
         await runNoMfa(sh, `cd ${quote(shell, root)}`);
-        assert.deepEqual(await awsEnv(sh), envB, what);
+        assert.deepEqual(await sh.awsEnv(), envB, what);
         assert.deepEqual(await canaries(box.root), [], what);
       }
       // allow and status through the shell function from such a directory
@@ -291,7 +280,7 @@ for (const shell of SHELLS) {
       assert.match(untrusted, /wants profile "account_c"/);
       assert.match(await runNoMfa(sh, "vaultsh allow"), /allowed .*\(profile "account_c"\)/);
       await sh.run("");
-      assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_c");
+      assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_c");
       assert.match(await runNoMfa(sh, "vaultsh status"), /marker .*pwned/);
       assert.deepEqual(await canaries(box.root), []);
     },
@@ -388,13 +377,13 @@ for (const shell of SHELLS) {
         codes.push(code);
         await sh.send(code);
         await sh.waitForPrompt();
-        assert.equal((await awsEnv(sh)).VAULTSH_PROFILE, "account_a");
+        assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_a");
         // no shell variable, exported or not, holds the displaced secret
         const variables = await sh.run(shell === "fish" ? "set" : "set | cat");
         assert.ok(variables.includes("__vaultsh_state"), "set lists the bookkeeping");
         assert.ok(!variables.includes(hand.AWS_SECRET_ACCESS_KEY), "a shell variable holds it");
         await runNoMfa(sh, "cd ..");
-        const restored = await awsEnv(sh);
+        const restored = await sh.awsEnv();
         assert.equal(restored.AWS_ACCESS_KEY_ID, hand.AWS_ACCESS_KEY_ID);
         assert.equal(restored.AWS_SECRET_ACCESS_KEY, hand.AWS_SECRET_ACCESS_KEY);
         assert.equal(restored.VAULTSH_PROFILE, undefined);
@@ -406,15 +395,15 @@ for (const shell of SHELLS) {
         } finally {
           sts.expiresIn(undefined);
         }
-        const first = (await awsEnv(sh)).AWS_ACCESS_KEY_ID;
-        const expires = Date.parse((await awsEnv(sh)).AWS_CREDENTIAL_EXPIRATION!);
+        const first = (await sh.awsEnv()).AWS_ACCESS_KEY_ID;
+        const expires = Date.parse((await sh.awsEnv()).AWS_CREDENTIAL_EXPIRATION!);
         await new Promise((resolve) =>
           setTimeout(resolve, Math.max(0, expires - MIN_TTL * 1000 - Date.now() + 1000))
         );
         const assumed = sts.count("AssumeRole");
         await runNoMfa(sh, "");
         assert.equal(sts.count("AssumeRole"), assumed + 1, "the hook renewed the credentials");
-        assert.notEqual((await awsEnv(sh)).AWS_ACCESS_KEY_ID, first);
+        assert.notEqual((await sh.awsEnv()).AWS_ACCESS_KEY_ID, first);
         await runNoMfa(sh, "cd proj_a");
         await runNoMfa(sh, "cd ..");
         screen = await sh.screen();

@@ -98,6 +98,9 @@ function shellArgs(shell: ShellName): string[] {
   return ["-i"];
 }
 
+/** What `ShellSession.awsEnv()` types: the shell's exported AWS_* and VAULTSH_* variables. */
+export const ENV_DUMP = "env | grep -E '^(AWS|VAULTSH)_' | LC_ALL=C sort";
+
 export class ShellSession {
   readonly shell: ShellName;
   readonly socket: string;
@@ -190,6 +193,16 @@ export class ShellSession {
   async run(command: string, timeoutMs?: number, failOn?: RegExp): Promise<string> {
     await this.send(command);
     return await this.waitForPrompt(timeoutMs, failOn);
+  }
+
+  /** The AWS_* and VAULTSH_* variables the shell exports; `failOn` as for run(). */
+  async awsEnv(failOn?: RegExp): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
+    for (const line of (await this.run(ENV_DUMP, undefined, failOn)).split("\n")) {
+      const equals = line.indexOf("=");
+      if (equals > 0) env[line.slice(0, equals)] = line.slice(equals + 1);
+    }
+    return env;
   }
 
   /**
