@@ -51,7 +51,7 @@ export function parseRoleArn(text: string): RoleArn | undefined {
 }
 
 /** True for an IAM MFA device ARN (`arn:<partition>:iam::<12 digits>:mfa/<path/>name`). */
-export function isMfaDeviceArn(text: string): boolean {
+function isMfaDeviceArn(text: string): boolean {
   const arn = parseIamArn(text);
   return arn !== undefined && MFA_RESOURCE.test(arn.resource);
 }

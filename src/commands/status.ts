@@ -47,7 +47,7 @@ export function statusCommand(options: { json?: true | undefined }, app?: App): 
   );
 }
 
-export function currentStatus(app: App): Status {
+function currentStatus(app: App): Status {
   const env = app.settings.env;
   const profile = env.VAULTSH_PROFILE || env.AWS_VAULT || null;
   const state = decodeState(env.__VAULTSH_STATE);

@@ -28,7 +28,7 @@ export async function trustCommand(
 }
 
 /** The marker a path names: the file itself, or the one governing a directory. */
-export async function governingMarker(path: string): Promise<string> {
+async function governingMarker(path: string): Promise<string> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);

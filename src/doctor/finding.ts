@@ -2,7 +2,7 @@
 export type Level = "ok" | "info" | "warning" | "error";
 
 /** The areas doctor checks, in the order it reports them. */
-export const CHECKS = ["config", "keychain", "shell", "markers", "binary"] as const;
+const CHECKS = ["config", "keychain", "shell", "markers", "binary"] as const;
 export type Check = typeof CHECKS[number];
 
 export interface Finding {

@@ -108,7 +108,7 @@ async function decrypt(
 }
 
 /** mtibben/percent's decoding: `%XX` is a byte, everything else stands for itself. */
-export function decodeFileName(file: string): string {
+function decodeFileName(file: string): string {
   if (!file.includes("%")) return file;
   const bytes: number[] = [];
   for (let index = 0; index < file.length;) {

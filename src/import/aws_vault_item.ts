@@ -57,7 +57,7 @@ export function parseAwsVaultItem(json: string, name: string): AwsVaultItem {
 }
 
 /** Reads the payload itself (`aws.Credentials` JSON), as the macOS keychain stores it. */
-export function parseAwsVaultCredentials(payload: string): AwsVaultItem {
+function parseAwsVaultCredentials(payload: string): AwsVaultItem {
   const credentials = fromStored(payload);
   if (credentials === undefined) {
     return { kind: "skip", why: "the item holds no access key" };

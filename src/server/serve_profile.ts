@@ -32,7 +32,7 @@ export interface ServeOptions {
 }
 
 /** A background server nobody uses goes away after this long. */
-export const DEFAULT_IDLE_SECONDS = 15 * 60;
+const DEFAULT_IDLE_SECONDS = 15 * 60;
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 

@@ -70,8 +70,10 @@ export async function timerName(): Promise<string> {
 async function withHyperfine(run: Invocation, runs: number, warmup: number): Promise<Timing> {
   const json = await Deno.makeTempFile({ prefix: "vaultsh-bench-", suffix: ".json" });
   try {
-    const output = await new Deno.Command(HYPERFINE!, {
-      args: [
+    const output = await command({
+      ...run,
+      argv: [
+        HYPERFINE!,
         "--shell=none",
         "--style=none",
         `--warmup=${warmup}`,
@@ -79,13 +81,7 @@ async function withHyperfine(run: Invocation, runs: number, warmup: number): Pro
         `--export-json=${json}`,
         run.argv.map(shellWord).join(" "),
       ],
-      env: run.env,
-      clearEnv: true,
-      cwd: run.cwd,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
+    }, { stdout: "null", stderr: "piped" }).output();
     if (!output.success) {
       throw new Error(`hyperfine failed: ${new TextDecoder().decode(output.stderr).trim()}`);
     }
@@ -97,12 +93,7 @@ async function withHyperfine(run: Invocation, runs: number, warmup: number): Pro
 }
 
 async function gnuTimePeak(run: Invocation): Promise<number> {
-  const output = await new Deno.Command(GNU_TIME!, {
-    args: ["-f", "%M", ...run.argv],
-    env: run.env,
-    clearEnv: true,
-    cwd: run.cwd,
-    stdin: "null",
+  const output = await command({ ...run, argv: [GNU_TIME!, "-f", "%M", ...run.argv] }, {
     stdout: "null",
     stderr: "piped",
   }).output();
