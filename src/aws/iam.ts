@@ -1,6 +1,6 @@
 /**
- * The one module that talks to AWS IAM, and the only importer of `@aws-sdk/client-iam`: the SDK
- * is loaded on the first call, so only `vaultsh rotate` ever pays for it.
+ * The one module that talks to AWS IAM. sdk.ts loads `@aws-sdk/client-iam` on the first call, so
+ * only `vaultsh rotate` ever pays for it.
  *
  * Endpoint: `AWS_ENDPOINT_URL_IAM` > `AWS_ENDPOINT_URL` > the profile's own `endpoint_url` (when
  * it came from the config file, not from `AWS_ENDPOINT_URL_STS`) > the SDK's default for the

@@ -1,6 +1,6 @@
 /**
- * The one module that talks to AWS STS. The SDK (loaded by sdk.ts) is loaded on the first call,
- * so a cache hit (the common case for `use`, the hooks and `export`) never pays for it.
+ * The one module that talks to AWS STS. sdk.ts loads the SDK on the first call, so a cache hit
+ * (the common case for `use`, the hooks and `export`) never pays for it.
  */
 import type { Credentials } from "../credentials/credentials.ts";
 import { VaultshError } from "../errors.ts";
