@@ -36,6 +36,12 @@ export interface SsoPortal {
   logout(accessToken: string): Promise<void>;
 }
 
+const HINTS: Readonly<Record<string, string>> = {
+  ForbiddenException: "check sso_account_id and sso_role_name: that role is not assigned to you",
+  UnauthorizedException:
+    "the sign-in ended (signed out, or expired): sign in with vaultsh sso login",
+};
+
 /** Pages asked for at once; AWS caps them at 100. */
 const PAGE_SIZE = 100;
 /** A portal that keeps answering nextToken must not keep vaultsh looping. */
@@ -55,9 +61,7 @@ export function createSsoPortal(target: ClientTarget, what: string): SsoPortal {
       ({ why, awsCode }, error) =>
         new AwsCallError(what, why, awsCode, {
           cause: error,
-          ...(awsCode === "ForbiddenException"
-            ? { hint: "check sso_account_id and sso_role_name: the role is not assigned to you" }
-            : {}),
+          ...(HINTS[awsCode ?? ""] === undefined ? {} : { hint: HINTS[awsCode ?? ""] }),
         }),
     );
   }
