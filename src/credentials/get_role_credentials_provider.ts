@@ -24,8 +24,8 @@ export class GetRoleCredentialsProvider implements CredentialsProvider {
 
   async retrieve(): Promise<Credentials> {
     const { profile, tokens, portal, interactive } = this.options;
-    log.info(`getting ${profile.roleName} in ${profile.accountId} for ${profile.name}…`);
     const token = await tokens.accessToken({ interactive });
+    log.info(`getting ${profile.roleName} in ${profile.accountId} for ${profile.name}…`);
     try {
       return await portal.getRoleCredentials(
         token.accessToken,

@@ -7,11 +7,12 @@
  */
 import * as log from "../log.ts";
 import type { Env } from "../settings.ts";
+import { childEnv } from "./child_env.ts";
 
 /** How long an opener may take to fail before it counts as having opened the browser. */
 const OPENER_WAIT_MS = 3_000;
 
-/** True when an opener started (and did not fail at once). */
+/** True when an opener started (and did not fail at once). `env` is the user's environment. */
 export async function openBrowser(url: string, env: Env): Promise<boolean> {
   for (const argv of openers(url, env)) {
     const [program, ...args] = argv;
@@ -19,6 +20,9 @@ export async function openBrowser(url: string, env: Env): Promise<boolean> {
     try {
       child = new Deno.Command(program!, {
         args,
+        // the user's environment (DISPLAY, PATH...), as given, not this process's
+        env: childEnv(env),
+        clearEnv: true,
         stdin: "null",
         stdout: "null",
         stderr: "null",
