@@ -13,7 +13,6 @@ import type { CacheKey } from "../credentials/cached_provider.ts";
 import {
   formatSessionName,
   parseSessionName,
-  sessionPrefix,
   type SessionType,
 } from "../credentials/session_name.ts";
 import { type Keychain, KeychainError } from "../keychain/keychain.ts";
@@ -186,12 +185,6 @@ export async function roleCredentialItems(
       return false;
     }
   });
-}
-
-/** The prefix of a profile's role-credentials items (for tests and `clear`). */
-export function roleCredentialsPrefix(profile: SsoProfileConfig): string {
-  const { type, profile: name, qualifier } = roleCredentialsKey(profile);
-  return sessionPrefix(type, name, qualifier);
 }
 
 function parseToken(json: string): StoredToken | undefined {
