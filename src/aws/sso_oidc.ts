@@ -63,8 +63,19 @@ export interface TokenGrant {
   readonly refreshToken: string | undefined;
 }
 
+export interface AuthorizeParams {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly state: string;
+  /** base64url(SHA-256(code verifier)). */
+  readonly codeChallenge: string;
+  readonly scopes: readonly string[];
+}
+
 /** The OIDC operations vaultsh uses. The sign-in core depends on this interface. */
 export interface SsoOidc {
+  /** The browser page of the authorization-code flow (`<endpoint>/authorize?...`). */
+  authorizeUrl(params: AuthorizeParams): string;
   registerClient(input: RegisterClientInput): Promise<ClientRegistration>;
   startDeviceAuthorization(
     registration: ClientRegistration,
@@ -96,6 +107,19 @@ export function createSsoOidc(target: ClientTarget, what: string): SsoOidc {
     new AwsCallError(what, `SSO OIDC ${action} answered without ${field}`, undefined);
 
   return {
+    authorizeUrl(params) {
+      const base = target.url ?? `https://oidc.${target.region}.${dnsSuffix(target.region)}`;
+      const url = new URL(`${base.replace(/\/+$/, "")}/authorize`);
+      url.searchParams.set("response_type", "code");
+      url.searchParams.set("client_id", params.clientId);
+      url.searchParams.set("redirect_uri", params.redirectUri);
+      url.searchParams.set("state", params.state);
+      url.searchParams.set("code_challenge_method", "S256");
+      url.searchParams.set("scopes", params.scopes.join(" "));
+      url.searchParams.set("code_challenge", params.codeChallenge);
+      return url.href;
+    },
+
     async registerClient(input) {
       const out = await send<{
         clientId?: string;
@@ -186,4 +210,9 @@ export function createSsoOidc(target: ClientTarget, what: string): SsoOidc {
       };
     },
   };
+}
+
+/** The partition's domain, as the SDK's endpoint rules give it for the OIDC service. */
+function dnsSuffix(region: string): string {
+  return region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
 }

@@ -29,4 +29,12 @@ export interface SsoDeps {
   readonly openBrowser: ((url: string) => Promise<boolean>) | undefined;
   /** Tells the person at the terminal one line (on stderr), even when status lines are quiet. */
   readonly tell: (line: string) => void;
+  /**
+   * Sign in with a device code even where a browser opens here (`--use-device-code`: the
+   * browser is on another device). Otherwise sso-sessions sign in with the authorization code
+   * and PKCE, as the AWS CLI does, and fall back to a device code when no browser opens.
+   */
+  readonly useDeviceCode?: boolean;
+  /** How long the authorization-code flow waits for the browser (default 10 minutes). */
+  readonly callbackTimeoutMs?: number;
 }

@@ -16,6 +16,7 @@ import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { formatDuration } from "../util/duration.ts";
 import { withFileLock } from "../util/file_lock.ts";
+import { authorizationCodeSignIn, REDIRECT_URI } from "./authorization_code_sign_in.ts";
 import { readAwsCliToken } from "./aws_cli_cache.ts";
 import { deviceSignIn } from "./device_sign_in.ts";
 import { describeSession, sessionKey, type SsoSessionConfig } from "./sso_config.ts";
@@ -35,6 +36,11 @@ export interface SsoAccessToken {
   readonly source: "keychain" | "aws-cli" | "refresh" | "sign-in";
 }
 
+interface SignedIn {
+  readonly grant: TokenGrant;
+  readonly registration: StoredRegistration;
+}
+
 export interface TokenOptions {
   /** May open a browser sign-in (false at the prompt, in hooks, in `export`). */
   readonly interactive: boolean;
@@ -48,6 +54,8 @@ export class SsoTokenSource {
   readonly #login: string;
   /** Set once the portal refused the AWS CLI's token: not used again by this process. */
   #awsCliRefused = false;
+  /** Set once no browser could be opened here. */
+  #triedBrowser = false;
 
   constructor(deps: SsoDeps, session: SsoSessionConfig, login: string) {
     this.#deps = deps;
@@ -165,14 +173,8 @@ export class SsoTokenSource {
   }
 
   async #signIn(): Promise<SsoAccessToken> {
-    const registration = await this.#registration();
-    const grant = await deviceSignIn(
-      this.#deps,
-      this.#oidc(),
-      this.session,
-      registration,
-      this.#login,
-    );
+    const signedIn = await this.#signInWithBrowser() ?? await this.#signInWithDeviceCode();
+    const { grant, registration } = signedIn;
     const token = this.#tokenFrom(grant, registration, undefined);
     await this.#store(token, registration);
     this.#deps.tell(
@@ -183,15 +185,62 @@ export class SsoTokenSource {
     return { ...token, source: "sign-in" };
   }
 
-  /** The cached OIDC client registration, or a new one (cached until it expires). */
-  async #registration(): Promise<StoredRegistration> {
-    const kind = clientKind(this.session, "device_code");
+  /**
+   * The authorization code with PKCE, for sso-sessions where a browser opens on this machine
+   * (legacy profiles use device codes, as in the AWS CLI); undefined when no browser opened.
+   */
+  async #signInWithBrowser(): Promise<SignedIn | undefined> {
+    const open = this.#deps.openBrowser;
+    if (
+      open === undefined || this.#deps.useDeviceCode === true || this.session.name === undefined
+    ) {
+      return undefined;
+    }
+    const registration = await this.#registration("authorization_code");
+    const grant = await authorizationCodeSignIn(
+      this.#deps,
+      open,
+      this.#oidc(),
+      this.session,
+      registration,
+      this.#login,
+    );
+    if (grant === undefined) {
+      this.#triedBrowser = true;
+      this.#deps.tell("could not open a browser here: signing in with a code instead");
+      return undefined;
+    }
+    return { grant, registration };
+  }
+
+  async #signInWithDeviceCode(): Promise<SignedIn> {
+    const registration = await this.#registration("device_code");
+    const grant = await deviceSignIn(
+      // the browser already failed to open once: do not try it again
+      this.#triedBrowser ? { ...this.#deps, openBrowser: undefined } : this.#deps,
+      this.#oidc(),
+      this.session,
+      registration,
+      this.#login,
+    );
+    return { grant, registration };
+  }
+
+  /** The cached OIDC client registration for a grant, or a new one (cached until it expires). */
+  async #registration(grant: "device_code" | "authorization_code"): Promise<StoredRegistration> {
+    const kind = clientKind(this.session, grant);
     const cached = await this.#items.registration(kind);
     if (cached !== undefined && this.#valid(cached, REGISTRATION_MARGIN_SECONDS)) return cached;
-    const registration = await this.#oidc().registerClient({
-      clientName: `vaultsh-${sessionKey(this.session)}`.replace(/[^\w.-]/g, "-").slice(0, 64),
-      scopes: this.session.registrationScopes,
-    });
+    const clientName = `vaultsh-${sessionKey(this.session)}`.replace(/[^\w.-]/g, "-").slice(0, 64);
+    const registration = await this.#oidc().registerClient(
+      grant === "device_code" ? { clientName, scopes: this.session.registrationScopes } : {
+        clientName,
+        scopes: this.session.registrationScopes,
+        grantTypes: ["authorization_code", "refresh_token"],
+        redirectUris: [REDIRECT_URI],
+        issuerUrl: this.session.startUrl,
+      },
+    );
     await this.#items.storeRegistration(kind, registration);
     return registration;
   }

@@ -81,6 +81,8 @@ export async function ssoFixture(
       return Promise.resolve(true);
     },
     tell: (line) => void told.push(line),
+    // the stand-in opener opens nothing: the authorization-code flow has its own tests
+    useDeviceCode: true,
     ...overrides,
   });
   return {
