@@ -21,8 +21,9 @@ import {
   LogoutCommand,
   SSOClient,
 } from "@aws-sdk/client-sso";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ACCOUNT_ACCESS_SCOPE, SsoServer, type SsoServerOptions } from "./support/sso_server.ts";
+import { needs } from "./support/needs.ts";
 import { runProgram } from "./support/run_program.ts";
 import { StsServer } from "./support/sts_server.ts";
 
@@ -681,5 +682,157 @@ Deno.test("deno task sts names the port that is already in use, in one line", as
       `sts: port ${port} (${what}) is already in use: is another local endpoint running? ` +
         "stop it or choose another port (--port, --sso-oidc-port, --sso-port)\n",
     );
+  }
+});
+
+// ---- the AWS CLI (botocore) --------------------------------------------------------------------------
+
+/** Runs /usr/bin/aws with empty config files in a throwaway HOME; the JSON it printed. */
+async function awsCli(args: string[]): Promise<Record<string, unknown>> {
+  const home = await Deno.makeTempDir({ prefix: "vaultsh-sso-cli-" });
+  try {
+    await Deno.writeTextFile(`${home}/config`, "");
+    const result = await runProgram("/usr/bin/aws", [...args, "--output", "json"], {
+      env: {
+        PATH: "/usr/bin:/bin",
+        HOME: home,
+        LANG: "C.UTF-8",
+        AWS_CONFIG_FILE: `${home}/config`,
+        AWS_SHARED_CREDENTIALS_FILE: `${home}/config`,
+        AWS_DEFAULT_REGION: "us-east-1",
+        AWS_PAGER: "",
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+      clearEnv: true,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout.trim() === "" ? {} : JSON.parse(result.stdout);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+Deno.test({
+  name:
+    "the AWS CLI's sso-oidc and sso commands sign in and get role credentials at the local endpoints",
+  ...needs("/usr/bin/aws"),
+  fn: async () => {
+    await using server = new SsoServer({ timings: { enforceInterval: false } });
+    const oidcArgs = ["--endpoint-url", server.oidcUrl];
+    const client = await awsCli([
+      "sso-oidc",
+      "register-client",
+      "--client-name",
+      "cli-test",
+      "--client-type",
+      "public",
+      "--scopes",
+      ACCOUNT_ACCESS_SCOPE,
+      ...oidcArgs,
+    ]);
+    const device = await awsCli([
+      "sso-oidc",
+      "start-device-authorization",
+      "--client-id",
+      String(client.clientId),
+      "--client-secret",
+      String(client.clientSecret),
+      "--start-url",
+      server.startUrl,
+      ...oidcArgs,
+    ]);
+    server.approve(String(device.userCode));
+    const token = await awsCli([
+      "sso-oidc",
+      "create-token",
+      "--client-id",
+      String(client.clientId),
+      "--client-secret",
+      String(client.clientSecret),
+      "--grant-type",
+      DEVICE_GRANT,
+      "--device-code",
+      String(device.deviceCode),
+      ...oidcArgs,
+    ]);
+    assert.match(String(token.accessToken), /^aoa/);
+    const portalArgs = [
+      "--endpoint-url",
+      server.portalUrl,
+      "--access-token",
+      String(token.accessToken),
+    ];
+    const credentials = await awsCli([
+      "sso",
+      "get-role-credentials",
+      "--account-id",
+      "111111111111",
+      "--role-name",
+      "AdministratorAccess",
+      ...portalArgs,
+    ]);
+    const role = credentials.roleCredentials as Record<string, unknown>;
+    assert.match(String(role.accessKeyId), /^ASIA/);
+    assert.equal(typeof role.expiration, "number");
+    const accounts = await awsCli(["sso", "list-accounts", ...portalArgs]);
+    assert.equal((accounts.accountList as unknown[]).length, 3);
+    const roles = await awsCli([
+      "sso",
+      "list-account-roles",
+      "--account-id",
+      "111111111111",
+      ...portalArgs,
+    ]);
+    assert.equal((roles.roleList as unknown[]).length, 2);
+    assert.ok(server.calls.every((call) => call.error === undefined), JSON.stringify(server.calls));
+  },
+});
+
+Deno.test("role credentials from the portal assume roles at the local STS, capped at 1h as chained roles", async () => {
+  await using sts = new StsServer({ world: "empty" });
+  await using server = new SsoServer({ world: sts.world });
+  server.userWill({ decision: "approve" });
+  sts.addRole({
+    account: "444444444444",
+    name: "deploy",
+    trustedAccounts: ["111111111111"],
+    requireMfa: false,
+    maxSessionDuration: 43200,
+  });
+  const client = await register(server);
+  const device = await startDevice(server, client);
+  const token = await pollToken(server, client, device);
+  const out = await portal<{ roleCredentials?: Record<string, string> }>(
+    server,
+    new GetRoleCredentialsCommand({
+      accessToken: token.accessToken!,
+      accountId: "111111111111",
+      roleName: "AdministratorAccess",
+    }),
+  );
+  const c = out.roleCredentials!;
+  const stsClient = new STSClient({
+    region: "us-east-1",
+    endpoint: sts.url,
+    maxAttempts: 1,
+    credentials: {
+      accessKeyId: c.accessKeyId!,
+      secretAccessKey: c.secretAccessKey!,
+      sessionToken: c.sessionToken!,
+    },
+  });
+  try {
+    const assume = (DurationSeconds: number) =>
+      stsClient.send(
+        new AssumeRoleCommand({
+          RoleArn: "arn:aws:iam::444444444444:role/deploy",
+          RoleSessionName: "from-sso",
+          DurationSeconds,
+        }),
+      );
+    assert.match((await assume(3600)).Credentials?.AccessKeyId ?? "", /^ASIA/);
+    await rejectsWith(assume(7200), "ValidationError", 400);
+  } finally {
+    stsClient.destroy();
   }
 });
