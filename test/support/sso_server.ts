@@ -11,6 +11,7 @@
  */
 import { AwsWorld } from "./aws_identities.ts";
 import { browserPage } from "./sso_browser_pages.ts";
+import { jsonBody, listen } from "./sso_http.ts";
 import { SsoApiError, type SsoService } from "./sso_errors.ts";
 import {
   DEFAULT_OIDC_TIMINGS,
@@ -25,15 +26,11 @@ import {
   PORTAL_ACTIONS,
   portalOperation,
 } from "./sso_portal_actions.ts";
-import {
-  type AuthorizationRequest,
-  DEMO_ASSIGNMENTS,
-  type DeviceAuthorization,
-  SsoWorld,
-} from "./sso_world.ts";
+import { type PendingSignIn, StandInUser, type UserBehaviour } from "./sso_user.ts";
+import { DEMO_ASSIGNMENTS, type DeviceAuthorization, SsoWorld } from "./sso_world.ts";
 
 export { ACCOUNT_ACCESS_SCOPE, DEMO_SSO_REGION, DEMO_START_URL } from "./sso_world.ts";
-export type { OidcTimings };
+export type { OidcTimings, PendingSignIn, UserBehaviour };
 
 export interface SsoServerOptions {
   /** Default 0: a random free port. */
@@ -89,19 +86,6 @@ export interface SsoFault {
   readonly delayMs?: number;
 }
 
-/** What the stand-in user does with each new device-code sign-in. */
-export interface UserBehaviour {
-  readonly decision: "approve" | "deny";
-  /** Decide only after this many pending polls (default 0: before the first poll). */
-  readonly afterPolls?: number;
-}
-
-/** A sign-in waiting at the browser, as the person would see it. */
-export interface PendingSignIn {
-  readonly userCode: string;
-  readonly verificationUriComplete: string;
-}
-
 type MutableCall = { -readonly [K in keyof SsoCall]: SsoCall[K] };
 
 const OIDC_ROUTES: Readonly<Record<string, string>> = {
@@ -133,10 +117,7 @@ export class SsoServer {
   #calls: MutableCall[] = [];
   #faults: Array<{ fault: SsoFault; left: number }> = [];
   #forcedSlowDowns = 0;
-  #behaviour: UserBehaviour | undefined;
-  readonly #polls = new Map<DeviceAuthorization, number>();
-  readonly #signIns: PendingSignIn[] = [];
-  readonly #signInWaiters: Array<(signIn: PendingSignIn) => void> = [];
+  readonly #user = new StandInUser();
 
   constructor(options: SsoServerOptions = {}) {
     this.aws = options.world ?? new AwsWorld();
@@ -206,7 +187,7 @@ export class SsoServer {
     this.#faults = [];
     this.#forcedSlowDowns = 0;
     this.#offsetMs = 0;
-    this.#behaviour = undefined;
+    this.#user.will(undefined);
   }
 
   /** Moves the server's clock (not cumulative): tokens, codes and secrets expire by it. */
@@ -231,7 +212,7 @@ export class SsoServer {
 
   /** How the stand-in user answers every sign-in from now on (undefined: tests decide). */
   userWill(behaviour: UserBehaviour | undefined): void {
-    this.#behaviour = behaviour;
+    this.#user.will(behaviour);
   }
 
   /**
@@ -239,19 +220,17 @@ export class SsoServer {
    * the next one to start.
    */
   nextSignIn(): Promise<PendingSignIn> {
-    const ready = this.#signIns.shift();
-    if (ready !== undefined) return Promise.resolve(ready);
-    return new Promise((resolve) => this.#signInWaiters.push(resolve));
+    return this.#user.nextSignIn();
   }
 
   /** The user approves the sign-in showing this code. */
   approve(userCode: string): void {
-    this.#decideDevice(this.#device(userCode), "approved");
+    this.#user.decideDevice(this.#device(userCode), "approved");
   }
 
   /** The user denies the sign-in showing this code. */
   deny(userCode: string): void {
-    this.#decideDevice(this.#device(userCode), "denied");
+    this.#user.decideDevice(this.#device(userCode), "denied");
   }
 
   /**
@@ -263,7 +242,7 @@ export class SsoServer {
     if (request === undefined || request.decision !== "pending") {
       throw new Error(`no pending authorization request with state ${state}`);
     }
-    return this.#decideAuthorization(request, decision === "approve" ? "approved" : "denied");
+    return this.#user.decideAuthorization(request, decision === "approve" ? "approved" : "denied");
   }
 
   /** Assigns the user roles in an account. */
@@ -277,8 +256,8 @@ export class SsoServer {
     const url = new URL(request.url);
     const requestId = crypto.randomUUID();
     const page = await browserPage(request, url, this.sso, this.#nowMs(), {
-      decideDevice: (device, decision) => this.#decideDevice(device, decision),
-      decideAuthorization: (pending, decision) => this.#decideAuthorization(pending, decision),
+      decideDevice: (device, decision) => this.#user.decideDevice(device, decision),
+      decideAuthorization: (pending, decision) => this.#user.decideAuthorization(pending, decision),
     });
     if (page !== undefined) {
       const call = this.#record("browser", page.action, request);
@@ -306,8 +285,8 @@ export class SsoServer {
           this.#forcedSlowDowns -= 1;
           return true;
         },
-        onDeviceAuthorization: (device) => this.#started(device),
-        onPendingPoll: (device) => this.#polled(device),
+        onDeviceAuthorization: (device) => this.#user.started(device, this.oidcUrl),
+        onPendingPoll: (device) => this.#user.polled(device),
         note: (fields) => {
           call.clientId = fields.clientId ?? call.clientId;
           call.grantType = fields.grantType ?? call.grantType;
@@ -355,49 +334,6 @@ export class SsoServer {
     } catch (error) {
       return this.#finish(call, this.#error(error, "portal", call, requestId));
     }
-  }
-
-  #started(device: DeviceAuthorization): void {
-    const signIn: PendingSignIn = {
-      userCode: device.userCode,
-      verificationUriComplete: `${this.oidcUrl}/device?user_code=${device.userCode}`,
-    };
-    const waiter = this.#signInWaiters.shift();
-    if (waiter !== undefined) waiter(signIn);
-    else this.#signIns.push(signIn);
-    this.#polls.set(device, 0);
-    if (this.#behaviour !== undefined && (this.#behaviour.afterPolls ?? 0) === 0) {
-      this.#decideDevice(device, this.#behaviour.decision === "approve" ? "approved" : "denied");
-    }
-  }
-
-  #polled(device: DeviceAuthorization): void {
-    const polls = (this.#polls.get(device) ?? 0) + 1;
-    this.#polls.set(device, polls);
-    const behaviour = this.#behaviour;
-    if (behaviour !== undefined && polls > (behaviour.afterPolls ?? 0)) {
-      this.#decideDevice(device, behaviour.decision === "approve" ? "approved" : "denied");
-    }
-  }
-
-  #decideDevice(device: DeviceAuthorization, decision: "approved" | "denied"): void {
-    if (device.decision === "pending") device.decision = decision;
-    // a decided sign-in is no longer waiting for anyone
-    const index = this.#signIns.findIndex((signIn) => signIn.userCode === device.userCode);
-    if (index >= 0) this.#signIns.splice(index, 1);
-  }
-
-  #decideAuthorization(request: AuthorizationRequest, decision: "approved" | "denied"): string {
-    request.decision = decision;
-    const location = new URL(request.redirectUri);
-    if (decision === "approved") {
-      request.code = crypto.randomUUID().replaceAll("-", "");
-      location.searchParams.set("code", request.code);
-    } else {
-      location.searchParams.set("error", "access_denied");
-    }
-    location.searchParams.set("state", request.state);
-    return location.href;
   }
 
   #device(userCode: string): DeviceAuthorization {
@@ -514,43 +450,5 @@ export class SsoServer {
 
   #nowMs(): number {
     return this.#clock() + this.#offsetMs;
-  }
-}
-
-/** A request body as a JSON object; restJson1 clients send `{}` when there is nothing. */
-async function jsonBody(request: Request, service: SsoService): Promise<Record<string, unknown>> {
-  const text = await request.text();
-  if (text.trim() === "") return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw service === "oidc"
-      ? SsoApiError.invalidRequest("Invalid JSON body", "body is not JSON")
-      : SsoApiError.portalInvalidRequest("Invalid JSON body");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw SsoApiError.invalidRequest("Invalid JSON body", "body is not a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
-
-/** Deno.serve on 127.0.0.1, with a port already in use named in one line. */
-export function listen(
-  port: number,
-  what: string,
-  handler: (request: Request) => Response | Promise<Response>,
-): Deno.HttpServer<Deno.NetAddr> {
-  try {
-    return Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new Error(
-        `port ${port} (${what}) is already in use: is another local endpoint running? ` +
-          "stop it or choose another port",
-        { cause: error },
-      );
-    }
-    throw error;
   }
 }
