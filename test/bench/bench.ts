@@ -117,7 +117,7 @@ async function describeRun(world: BenchWorld, seconds: number): Promise<string> 
   return [
     "vaultsh benchmarks: median wall time, ratio = vaultsh ÷ reference " +
     "(below 1: vaultsh is faster or smaller)",
-    `vaultsh: ${launcher ? "install.sh launcher (deno run of the cached sources)" : "binary"} ` +
+    `vaultsh: ${launcher ? "install.sh launcher (deno run of the installed bundle)" : "binary"} ` +
     `${world.bin}`,
     `timer: ${await timerName()}; peak memory: median max RSS of ${MEMORY_RUNS} runs`,
     `machine: ${navigator.hardwareConcurrency} CPUs, load ${load} at the end; ` +
