@@ -102,18 +102,19 @@ async function evaluateMarker(path: string, trust: TrustStore): Promise<MarkerVe
   try {
     loaded = await loadMarker(path);
   } catch (error) {
-    if (error instanceof VaultshError) log.error(`${error.what}: ${error.why}`, error.hint);
-    else throw error;
-    return { kind: "broken" };
+    if (error instanceof VaultshError) return { kind: "broken", error };
+    throw error;
   }
   const { marker, content } = loaded;
   const state = await trust.status(path, content);
   if (state === "denied") return { kind: "denied" };
   if (state === "untrusted") {
-    log.warn(
-      `${showPath(path)} wants profile "${marker.profile}"; run 'vaultsh allow' to trust it`,
-    );
-    return { kind: "untrusted" };
+    return {
+      kind: "untrusted",
+      notice: `${
+        showPath(path)
+      } wants profile "${marker.profile}"; run 'vaultsh allow' to trust it`,
+    };
   }
   return { kind: "trusted", profile: marker.profile, region: marker.region, server: marker.server };
 }

@@ -11,7 +11,7 @@ export interface Applied {
   readonly profile: string;
   /** `manual`: `vaultsh use`; `marker`: a trusted `.awsvault`. */
   readonly via: "manual" | "marker";
-  /** The governing marker when they were applied ("" for none): manual use wins until it changes. */
+  /** The governing marker when they were applied ("" for none). */
   readonly scope: string;
   /** A region override (marker `region =` or `use --region`). */
   readonly region?: string;

@@ -3,10 +3,13 @@
  * shell's syntax and of where credentials come from: both arrive as dependencies, so the whole
  * state machine is testable with fakes.
  *
- * - Entering a trusted marker's tree saves what the shell held and applies the marker's profile;
- *   moving to a nested marker applies that one; leaving every marker restores what was saved
- *   exactly (set, unset or empty).
- * - `vaultsh use X` wins until the marker scope changes, or `vaultsh use --off`.
+ * The shell holds what the user last asked for:
+ * - outside a trusted marker's tree, the last `use X` / `use --off` made there, or what the shell
+ *   started with (hand-exported variables are put back exactly: set, unset or empty);
+ * - inside one, the marker's profile, unless a `use X` / `use --off` was made since its scope
+ *   began; entering or leaving a marker (a new scope) ends such a choice;
+ * - `allow`, `deny` and `pin` start the governing marker's scope over (the shell forgets its
+ *   scope), so they take effect at the next prompt whatever happened before.
  * - Credentials inside the renewal window are renewed without a prompt; when that needs an MFA
  *   code, one notice per expiry, and the shell is left alone.
  */
@@ -27,9 +30,11 @@ export type MarkerVerdict =
     readonly region?: string | undefined;
     readonly server: boolean;
   }
-  | { readonly kind: "untrusted" } // the notice was printed by whoever evaluated it
+  /** `notice`: the line to print when the hook meets it (not when `use` looks at it). */
+  | { readonly kind: "untrusted"; readonly notice: string }
   | { readonly kind: "denied" }
-  | { readonly kind: "broken" }; // unreadable or invalid: reported, treated as no marker
+  /** Unreadable or invalid: reported by the hook, treated as no marker. */
+  | { readonly kind: "broken"; readonly error: unknown };
 
 export interface ApplyRequest {
   readonly region?: string | undefined;
@@ -118,36 +123,55 @@ export class ShellSync {
     await this.#refreshIfDue();
   }
 
-  /** `vaultsh use <profile>`: the profile wins until the marker scope changes. */
+  /** `vaultsh use <profile>`: see the class comment for how long it lasts. */
   async use(
     profile: string,
     marker: string,
     request: Omit<ApplyRequest, "interactive">,
   ): Promise<void> {
-    this.#adopt();
     // a failed `use` is the command's failure: it propagates, and the shell changes nothing
-    await this.#apply(profile, {
-      via: "manual",
-      scope: marker,
-      ...request,
-      interactive: this.#deps.interactive,
-    }, true);
+    await this.#choose(marker, async () => {
+      await this.#apply(profile, {
+        via: "manual",
+        scope: marker,
+        ...request,
+        interactive: this.#deps.interactive,
+      }, true);
+    });
+  }
+
+  /** `vaultsh use --off`: no credentials, inside a marker's tree until its scope ends. */
+  async off(marker: string): Promise<void> {
+    await this.#choose(marker, () => {
+      this.#clear();
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * A choice by the user. Under a trusted marker it lasts while that marker's scope does, and
+   * what the shell held before the marker stays saved for leaving; elsewhere it becomes what
+   * the shell holds, and anything saved earlier is dropped.
+   */
+  async #choose(marker: string, change: () => Promise<void>): Promise<void> {
+    this.#adopt();
+    const inMarker = marker !== "" && (await this.#deps.marker(marker)).kind === "trusted";
+    const previous = this.#state.saved;
+    // taken before `change` alters the variables
+    const saved = inMarker ? previous ?? await this.#snapshot() : undefined;
+    try {
+      await change();
+    } catch (error) {
+      if (saved !== previous) await this.#dropStash(saved);
+      throw error;
+    }
+    if (!inMarker) await this.#dropStash(previous);
+    this.#state.saved = saved;
     this.#scope = marker;
   }
 
-  /** `vaultsh use --off`: back to the directory's own profile, or none. */
-  async off(marker: string): Promise<void> {
-    this.#adopt();
-    this.#scope = marker;
-    const verdict = marker === "" ? undefined : await this.#deps.marker(marker);
-    if (verdict?.kind === "trusted") {
-      // leaving the tree later must not bring back what --off just dropped
-      this.#state.saved ??= { vars: {} };
-      await this.#applyMarker(marker, verdict);
-      return;
-    }
-    this.#clear();
-    this.#state.saved = undefined;
+  async #dropStash(saved: Saved | undefined): Promise<void> {
+    if (saved?.stash !== undefined) await this.#deps.stash.take(saved.stash);
   }
 
   result(): SyncResult {
@@ -183,9 +207,10 @@ export class ShellSync {
 
   async #scopeChanged(marker: string): Promise<void> {
     const verdict = marker === "" ? undefined : await this.#deps.marker(marker);
+    if (verdict?.kind === "untrusted") this.#deps.notice(verdict.notice);
+    if (verdict?.kind === "broken") this.#deps.failure(verdict.error);
     const applied = this.#state.applied;
     if (verdict?.kind === "trusted") {
-      if (applied?.via === "manual" && applied.scope === marker) return;
       if (
         applied?.via === "marker" && applied.profile === verdict.profile &&
         applied.region === verdict.region && (applied.server ?? false) === verdict.server
