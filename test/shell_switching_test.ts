@@ -63,6 +63,36 @@ for (const shell of SHELLS) {
   });
 }
 
+for (const shell of SHELLS) {
+  Deno.test({
+    name:
+      `${shell}: use --off inside a marked tree keeps the credentials dropped until the tree is left`,
+    ...needs(shell, "tmux", ...KEYRING),
+    async fn() {
+      await using box = await seededBox(sts);
+      await allow(box, await writeMarker(`${box.home}/proj_a`, "account_a\n"));
+      await Deno.mkdir(`${box.home}/proj_a/sub`);
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+      const start = await sh.awsEnv();
+      await useWithMfa(sh, sts, "account_b");
+      await runNoMfa(sh, "cd proj_a");
+      assert.equal(await heldProfile(sh), "account_a");
+
+      await runNoMfa(sh, "vaultsh use --off");
+      assert.deepEqual(await sh.awsEnv(), start, "no credentials left");
+      // later prompts, and directories deeper in the same tree, leave them dropped
+      await runNoMfa(sh, "");
+      await runNoMfa(sh, "cd sub");
+      assert.deepEqual(await sh.awsEnv(), start);
+      // leaving gives back what the shell had before the tree; re-entering applies the marker
+      await runNoMfa(sh, "cd ../..");
+      assert.equal(await heldProfile(sh), "account_b");
+      await runNoMfa(sh, "cd proj_a/sub");
+      assert.equal(await heldProfile(sh), "account_a");
+    },
+  });
+}
+
 Deno.test("allow and deny start the shell's marker scope over only for the marker governing it", async () => {
   await using box = await Sandbox.create();
   const here = await writeMarker(`${box.home}/here`, "account_a\n");
