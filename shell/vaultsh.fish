@@ -11,7 +11,8 @@
 # Bookkeeping lives in global variables that are never exported and never hold a secret:
 # __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
 # __vaultsh_refresh_at / __vaultsh_refresh_up (when the credentials enter the renewal window,
-# in Unix seconds and in seconds of /proc/uptime, which fish can read without a process).
+# in Unix seconds and in seconds of /proc/uptime, which fish can read without a process),
+# __vaultsh_watch (a path that exists while the credential server in use runs).
 # @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
 
 # Prints the nearest .awsvault at or above $PWD (nothing when none). The directory is kept
@@ -54,6 +55,8 @@ end
 function __vaultsh_check
     set -l found (__vaultsh_find | string collect)
     if test "$found" != "$__vaultsh_scope"; or __vaultsh_due; or begin
+            set -q __vaultsh_watch[1]; and not test -e "$__vaultsh_watch"
+        end; or begin
             set -q VAULTSH_PROFILE[1]; and not set -q __vaultsh_state
         end
         set -l from "$__vaultsh_scope"

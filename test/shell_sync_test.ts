@@ -27,6 +27,11 @@ class FakeShell {
   stash = new Map<string, Record<string, string>>();
   interactive = true;
   lastResult: SyncResult | undefined;
+  /** Paths that exist (credential servers' processes), for `watch`. */
+  existing = new Set<string>();
+  /** Credential servers started; a failing start throws `serverFailure`. */
+  servers = 0;
+  serverFailure: Error | undefined;
 
   deps(): SyncDeps {
     return {
@@ -60,8 +65,24 @@ class FakeShell {
           AWS_CONTAINER_AUTHORIZATION_TOKEN: null,
           AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: null,
         };
+        if (request.server === true) {
+          if (this.serverFailure !== undefined) return Promise.reject(this.serverFailure);
+          const watch = `/proc/${++this.servers}`;
+          this.existing.add(watch);
+          const served: EnvChange = {
+            ...env,
+            AWS_ACCESS_KEY_ID: null,
+            AWS_SECRET_ACCESS_KEY: null,
+            AWS_SESSION_TOKEN: null,
+            AWS_CREDENTIAL_EXPIRATION: null,
+            AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${this.servers}/`,
+            AWS_CONTAINER_AUTHORIZATION_TOKEN: `token-${this.servers}`,
+          };
+          return Promise.resolve({ env: served, expires: this.now + lifetime, watch });
+        }
         return Promise.resolve({ env, expires: this.now + lifetime });
       },
+      exists: (path) => this.existing.has(path),
       marker: (path) =>
         Promise.resolve(
           this.markers.get(path) ?? { kind: "broken", error: new Error(`no marker ${path}`) },
@@ -102,9 +123,9 @@ class FakeShell {
     return result;
   }
 
-  async use(profile: string, marker = this.scope): Promise<SyncResult> {
+  async use(profile: string, marker = this.scope, server = false): Promise<SyncResult> {
     const sync = new ShellSync(this.state, this.scope, this.deps());
-    await sync.use(profile, marker, {});
+    await sync.use(profile, marker, { server });
     const result = sync.result();
     this.apply(result);
     return result;
@@ -498,4 +519,45 @@ Deno.test("ShellSync holds what the user last asked for over any sequence of use
     ),
     { numRuns: 2000 },
   );
+});
+
+Deno.test("ShellSync.hook() starts the credential server again once it is gone", async () => {
+  const shell = new FakeShell();
+  let result = await shell.use("account_b", "", true);
+  assert.equal(result.watch, "/proc/1");
+  assert.equal(shell.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, "http://127.0.0.1:1/");
+  // a prompt while it runs changes nothing
+  result = await shell.hook("");
+  assert.equal(result.env.size, 0);
+  assert.equal(shell.servers, 1);
+
+  shell.existing.delete("/proc/1"); // idle timeout, crash or kill
+  result = await shell.hook("");
+  assert.equal(shell.servers, 2);
+  assert.equal(shell.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, "http://127.0.0.1:2/");
+  assert.equal(result.watch, "/proc/2");
+  assert.equal(result.state.applied?.server, true);
+  assert.deepEqual(shell.notices, []);
+});
+
+Deno.test("ShellSync.hook() falls back to plain credentials with one line when the server cannot run", async () => {
+  const shell = new FakeShell();
+  await shell.use("account_b", "", true);
+  shell.existing.clear();
+  shell.serverFailure = new Error('credential server for "account_b": it did not start');
+  let result = await shell.hook("");
+  assert.match(shell.env.AWS_ACCESS_KEY_ID ?? "", /^ASIAaccount_b/);
+  assert.equal(shell.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, undefined);
+  assert.equal(shell.notices.length, 1);
+  assert.match(shell.notices[0]!, /did not start; the shell holds account_b's plain credentials/);
+  assert.equal(result.watch, undefined, "nothing to watch: no prompt calls vaultsh for it");
+  assert.equal(result.state.applied?.server, true, "renewal tries the server again");
+
+  // at renewal the server works again
+  shell.serverFailure = undefined;
+  shell.now = result.refreshAt!;
+  result = await shell.hook("");
+  assert.equal(shell.env.AWS_ACCESS_KEY_ID, undefined);
+  assert.match(shell.env.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? "", /^http:/);
+  assert.equal(result.watch, `/proc/${shell.servers}`);
 });

@@ -67,7 +67,7 @@ export async function runSync(
             interactive: request.interactive,
             mfaToken: flags.mfaToken,
           });
-          return { env: serverEnv(handle), expires: handle.expires };
+          return { env: serverEnv(handle), expires: handle.expires, watch: handle.watch };
         }
         const resolved = await resolveCredentials(app, {
           ...flags,
@@ -83,6 +83,14 @@ export async function runSync(
         };
       } finally {
         log.setQuiet(false);
+      }
+    },
+    exists(path) {
+      try {
+        Deno.statSync(path);
+        return true;
+      } catch {
+        return false;
       }
     },
     marker: (path) => evaluateMarker(path, trust),
@@ -138,6 +146,9 @@ function render(shell: Shell, result: SyncResult, now: number): string {
   let code = renderEnvChange(shell, result.env);
   code += shell.setLocal("__vaultsh_state", encodeState(result.state));
   code += shell.setLocal("__vaultsh_scope", result.scope);
+  code += result.watch === undefined
+    ? shell.unsetLocal("__vaultsh_watch")
+    : shell.setLocal("__vaultsh_watch", result.watch);
   if (result.refreshAt === undefined) {
     code += shell.unsetLocal("__vaultsh_refresh_at");
     if (shell.name === "fish") code += shell.unsetLocal("__vaultsh_refresh_up");

@@ -19,6 +19,8 @@ export interface Applied {
   readonly expires?: number;
   /** Served by the credential server instead of exported keys. */
   readonly server?: boolean;
+  /** A path that exists while the credentials work (the server's process, `/proc/<pid>`). */
+  readonly watch?: string;
 }
 
 /** What the shell held before the first marker took over; put back when leaving marker scopes. */

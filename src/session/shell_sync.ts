@@ -19,6 +19,7 @@ import {
   type ManagedVariable,
 } from "../credentials/credential_env.ts";
 import { MfaRequired } from "../credentials/mfa.ts";
+import { errorMessage } from "../errors.ts";
 import type { Env } from "../settings.ts";
 import type { Applied, Saved, ShellState } from "./shell_state.ts";
 
@@ -43,6 +44,18 @@ export interface ApplyRequest {
   readonly interactive: boolean;
 }
 
+/** Credentials for the shell: its variables, when they expire, and what they depend on. */
+export interface Issued {
+  readonly env: EnvChange;
+  /** Unix seconds. */
+  readonly expires?: number | undefined;
+  /**
+   * A path that exists while the credentials work (the credential server's process): when it
+   * is gone, the next prompt issues them again.
+   */
+  readonly watch?: string | undefined;
+}
+
 export interface SyncDeps {
   /** The environment the shell passed to the binary. */
   readonly env: Env;
@@ -56,7 +69,9 @@ export interface SyncDeps {
   credentials(
     profile: string,
     request: ApplyRequest,
-  ): Promise<{ env: EnvChange; expires?: number | undefined }>;
+  ): Promise<Issued>;
+  /** True while `path` exists (an `Issued.watch`). */
+  exists(path: string): boolean;
   marker(path: string): Promise<MarkerVerdict>;
   readonly stash: {
     put(values: Readonly<Record<string, string>>): Promise<string>;
@@ -76,6 +91,8 @@ export interface SyncResult {
   readonly scope: string;
   /** Unix seconds when the hook must call the binary again, if ever. */
   readonly refreshAt: number | undefined;
+  /** The hook calls the binary again as soon as this path is gone. */
+  readonly watch: string | undefined;
 }
 
 /** Variables holding secrets: never copied into the shell state, stashed in the keychain. */
@@ -120,7 +137,10 @@ export class ShellSync {
     this.#adopt();
     if (marker !== this.#oldScope) await this.#scopeChanged(marker);
     this.#scope = marker;
-    await this.#refreshIfDue();
+    const applied = this.#state.applied;
+    if (applied?.watch !== undefined && !this.#deps.exists(applied.watch)) {
+      await this.#renew(applied, this.#deps.now());
+    } else await this.#refreshIfDue();
   }
 
   /** `vaultsh use <profile>`: see the class comment for how long it lasts. */
@@ -184,9 +204,11 @@ export class ShellSync {
     let refreshAt: number | undefined;
     if (applied?.expires !== undefined && notified !== applied.expires) {
       refreshAt = applied.expires - this.#deps.minTtl;
-      if (this.#retryAt !== undefined) refreshAt = Math.max(refreshAt, this.#retryAt);
     }
-    return { env: this.#changes, state, scope: this.#scope, refreshAt };
+    // after a failure, one more try a minute later, not at every prompt
+    if (this.#retryAt !== undefined) refreshAt = this.#retryAt;
+    const watch = this.#retryAt === undefined ? applied?.watch : undefined;
+    return { env: this.#changes, state, scope: this.#scope, refreshAt, watch };
   }
 
   /** A nested shell inherits vaultsh's variables but not its bookkeeping: take them over. */
@@ -265,6 +287,7 @@ export class ShellSync {
       ...(options.region === undefined ? {} : { region: options.region }),
       ...(result.expires === undefined ? {} : { expires: result.expires }),
       ...(options.server === true ? { server: true } : {}),
+      ...(result.watch === undefined ? {} : { watch: result.watch }),
     };
     this.#state.notified = undefined;
     return true;
@@ -325,34 +348,63 @@ export class ShellSync {
     if (applied?.expires === undefined || this.#state.notified === applied.expires) return;
     const now = this.#deps.now();
     if (now < applied.expires - this.#deps.minTtl) return;
+    await this.#renew(applied, now);
+  }
+
+  /** Issues the applied profile's credentials again, without a prompt. */
+  async #renew(applied: Applied, now: number): Promise<void> {
+    const request = { region: applied.region, server: applied.server, interactive: false };
+    let result: Issued;
     try {
-      const result = await this.#deps.credentials(applied.profile, {
-        region: applied.region,
-        server: applied.server,
-        interactive: false,
-      });
-      for (const name of MANAGED_VARIABLES) this.#set(name, result.env[name]);
-      this.#state.applied = {
-        ...applied,
-        ...(result.expires === undefined ? {} : { expires: result.expires }),
-      };
+      result = await this.#deps.credentials(applied.profile, request);
     } catch (error) {
       if (error instanceof MfaRequired) {
-        const left = applied.expires - now;
-        const again = `vaultsh use ${applied.server === true ? "--server " : ""}${applied.profile}`;
-        this.#deps.notice(
-          left > 0
-            ? `${applied.profile}'s credentials expire in ${
-              Math.ceil(left / 60)
-            } min; renewing them needs an MFA code: run '${again}'`
-            : `${applied.profile}'s credentials have expired; renewing them needs an MFA code: run '${again}'`,
-        );
-        this.#state.notified = applied.expires;
-      } else {
+        this.#mfaNotice(applied, now);
+        return;
+      }
+      if (applied.server !== true) {
         this.#deps.failure(error);
         this.#retryAt = now + RETRY_SECONDS;
+        return;
       }
+      // no server: plain credentials keep the shell working; renewal tries the server again
+      try {
+        result = await this.#deps.credentials(applied.profile, { ...request, server: false });
+      } catch (plainError) {
+        if (plainError instanceof MfaRequired) this.#mfaNotice(applied, now);
+        else this.#deps.failure(plainError);
+        this.#retryAt = now + RETRY_SECONDS;
+        return;
+      }
+      this.#deps.notice(
+        `${
+          errorMessage(error)
+        }; the shell holds ${applied.profile}'s plain credentials until the server can run`,
+      );
     }
+    for (const name of MANAGED_VARIABLES) this.#set(name, result.env[name]);
+    const { watch: _, expires: __, ...kept } = applied;
+    this.#state.applied = {
+      ...kept,
+      ...(result.expires === undefined ? {} : { expires: result.expires }),
+      ...(result.watch === undefined ? {} : { watch: result.watch }),
+    };
+  }
+
+  /** Says once that renewing needs a code; a server that is gone is no longer watched. */
+  #mfaNotice(applied: Applied, now: number): void {
+    const { watch: _, ...kept } = applied;
+    this.#state.applied = kept;
+    const again = `vaultsh use ${applied.server === true ? "--server " : ""}${applied.profile}`;
+    const left = applied.expires === undefined ? 1 : applied.expires - now;
+    this.#deps.notice(
+      left > 0
+        ? `${applied.profile}'s credentials expire in ${
+          Math.ceil(left / 60)
+        } min; renewing them needs an MFA code: run '${again}'`
+        : `${applied.profile}'s credentials have expired; renewing them needs an MFA code: run '${again}'`,
+    );
+    this.#state.notified = applied.expires;
   }
 
   #clear(): void {
