@@ -38,6 +38,8 @@ function __vaultsh_run
     set -l out (__VAULTSH_SHELL=fish __VAULTSH_STATE="$__vaultsh_state" __VAULTSH_SCOPE="$from" __VAULTSH_MARKER="$marker" command @VAULTSH@ $argv)
     or return
     string join \n -- $out | source
+    # its status is that of the last `set`, and `set -e` of a variable not set returns 4
+    return 0
 end
 
 # True when the credentials entered their renewal window.

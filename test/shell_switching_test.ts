@@ -13,6 +13,7 @@ import {
   runNoMfa,
   seededBox,
   SHELLS,
+  SYNTAX,
   useWithMfa,
   writeMarker,
 } from "./support/shell_steps.ts";
@@ -89,6 +90,33 @@ for (const shell of SHELLS) {
       assert.equal(await heldProfile(sh), "account_b");
       await runNoMfa(sh, "cd proj_a/sub");
       assert.equal(await heldProfile(sh), "account_a");
+    },
+  });
+}
+
+for (const shell of SHELLS) {
+  Deno.test({
+    name:
+      `${shell}: vaultsh use and use --off return status 0 on success, with or without an expiry`,
+    ...needs(shell, "tmux", ...KEYRING),
+    async fn() {
+      await using box = await seededBox(sts);
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+      // the stored key itself: credentials without an expiry
+      assert.match(
+        await runNoMfa(sh, "vaultsh use --no-session jumpuser && echo used"),
+        /^used$/m,
+      );
+      const env = await sh.awsEnv();
+      assert.equal(env.VAULTSH_PROFILE, "jumpuser");
+      assert.equal(env.AWS_CREDENTIAL_EXPIRATION, undefined);
+      assert.match(await runNoMfa(sh, "vaultsh use --off && echo off"), /^off$/m);
+      assert.match(await runNoMfa(sh, "vaultsh use --off && echo again"), /^again$/m);
+      // a failed use still fails
+      assert.match(
+        await runNoMfa(sh, `vaultsh use nosuch; ${SYNTAX[shell].status}`),
+        /^status=1$/m,
+      );
     },
   });
 }
