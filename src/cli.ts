@@ -97,7 +97,7 @@ function buildProgram(): Command {
     .option("--json", "print JSON")
     .action(async (options) => {
       const { statusCommand } = await import("./commands/status.ts");
-      statusCommand(options);
+      await statusCommand(options);
     });
 
   program.command("allow")

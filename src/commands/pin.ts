@@ -7,7 +7,7 @@ import * as log from "../log.ts";
 import { MARKER_FILE, parseMarker, showPath } from "../marker/marker.ts";
 import { TrustStore } from "../marker/trust_store.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
-import { recheckShell } from "./trust.ts";
+import { recheckShell } from "../session/recheck_shell.ts";
 
 export async function pinCommand(profile: string, app?: App): Promise<void> {
   validateProfileName(profile);
@@ -30,7 +30,7 @@ export async function pinCommand(profile: string, app?: App): Promise<void> {
     throw error;
   }
   log.info(`wrote ${showPath(path)} for profile "${profile}" and allowed it`);
-  recheckShell(app);
+  await recheckShell(app);
 }
 
 async function writeMarker(path: string, content: Uint8Array): Promise<void> {

@@ -5,8 +5,7 @@ import * as log from "../log.ts";
 import { findMarker } from "../marker/find_marker.ts";
 import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
 import { TrustStore } from "../marker/trust_store.ts";
-import { getShell } from "../shells/shell.ts";
-import { writeStdout } from "../util/stdout.ts";
+import { recheckShell } from "../session/recheck_shell.ts";
 
 export async function trustCommand(
   decision: "allow" | "deny",
@@ -24,7 +23,7 @@ export async function trustCommand(
     await trust.deny(marker);
     log.info(`denied ${showPath(marker)}; it will be ignored without further notice`);
   }
-  recheckShell(app);
+  await recheckShell(app, marker);
 }
 
 /** The marker a path names: the file itself, or the one governing a directory. */
@@ -48,10 +47,4 @@ async function governingMarker(path: string): Promise<string> {
     });
   }
   return found;
-}
-
-/** Through the shell function: make the next prompt evaluate the marker again. */
-export function recheckShell(app: App): void {
-  const name = app.settings.env.__VAULTSH_SHELL;
-  if (name !== undefined && name !== "") writeStdout(getShell(name).unsetLocal("__vaultsh_scope"));
 }

@@ -67,7 +67,7 @@ export async function runSync(
             interactive: request.interactive,
             mfaToken: flags.mfaToken,
           });
-          return { env: serverEnv(handle), expires: handle.expires };
+          return { env: serverEnv(handle), expires: handle.expires, watch: handle.watch };
         }
         const resolved = await resolveCredentials(app, {
           ...flags,
@@ -83,6 +83,14 @@ export async function runSync(
         };
       } finally {
         log.setQuiet(false);
+      }
+    },
+    exists(path) {
+      try {
+        Deno.statSync(path);
+        return true;
+      } catch {
+        return false;
       }
     },
     marker: (path) => evaluateMarker(path, trust),
@@ -102,18 +110,19 @@ async function evaluateMarker(path: string, trust: TrustStore): Promise<MarkerVe
   try {
     loaded = await loadMarker(path);
   } catch (error) {
-    if (error instanceof VaultshError) log.error(`${error.what}: ${error.why}`, error.hint);
-    else throw error;
-    return { kind: "broken" };
+    if (error instanceof VaultshError) return { kind: "broken", error };
+    throw error;
   }
   const { marker, content } = loaded;
   const state = await trust.status(path, content);
   if (state === "denied") return { kind: "denied" };
   if (state === "untrusted") {
-    log.warn(
-      `${showPath(path)} wants profile "${marker.profile}"; run 'vaultsh allow' to trust it`,
-    );
-    return { kind: "untrusted" };
+    return {
+      kind: "untrusted",
+      notice: `${
+        showPath(path)
+      } wants profile "${marker.profile}"; run 'vaultsh allow' to trust it`,
+    };
   }
   return { kind: "trusted", profile: marker.profile, region: marker.region, server: marker.server };
 }
@@ -137,6 +146,9 @@ function render(shell: Shell, result: SyncResult, now: number): string {
   let code = renderEnvChange(shell, result.env);
   code += shell.setLocal("__vaultsh_state", encodeState(result.state));
   code += shell.setLocal("__vaultsh_scope", result.scope);
+  code += result.watch === undefined
+    ? shell.unsetLocal("__vaultsh_watch")
+    : shell.setLocal("__vaultsh_watch", result.watch);
   if (result.refreshAt === undefined) {
     code += shell.unsetLocal("__vaultsh_refresh_at");
     if (shell.name === "fish") code += shell.unsetLocal("__vaultsh_refresh_up");
