@@ -242,6 +242,38 @@ for (const shell of SHELLS) {
   });
 }
 
+for (const shell of SHELLS) {
+  Deno.test({
+    name: `${shell}: a directory named .awsvault (aws-vault's data) is no marker, and pin says so`,
+    ...needs(shell, "tmux"),
+    async fn() {
+      await using box = await Sandbox.create({ env: { VAULTSH_FILE_PASSPHRASE: "not-used" } });
+      await box.writeConfig(SEED_CONFIG);
+      // aws-vault's file backend keeps its data in ~/.awsvault
+      await Deno.mkdir(`${box.home}/.awsvault/keys`, { recursive: true });
+      await Deno.writeTextFile(`${box.home}/.awsvault/keys/jumpuser`, "eyJhbGciOi...");
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+      const before = await sh.awsEnv();
+      for (const dir of ["~", "~/.awsvault", "~/.awsvault/keys", "~"]) {
+        const out = await sh.run(`cd ${dir}`);
+        assert.doesNotMatch(out, /vaultsh/, `cd ${dir}: ${out}`);
+      }
+      assert.deepEqual(await sh.awsEnv(), before);
+      const pinned = await sh.run("vaultsh pin account_a");
+      assert.match(
+        pinned,
+        /vaultsh: marker .*\/home\/\.awsvault: cannot write it: .*is a directory, not a marker \(aws-vault keeps its data in ~\/\.awsvault\)/,
+      );
+      assert.doesNotMatch(pinned, /disk/);
+      assert.ok((await Deno.stat(`${box.home}/.awsvault`)).isDirectory);
+      const allowed = await sh.run("vaultsh allow");
+      assert.match(allowed, /no \.awsvault marker here or above/);
+      assert.match(allowed, /\.awsvault here is a directory/);
+      assert.deepEqual(await sh.awsEnv(), before);
+    },
+  });
+}
+
 /** Directory names that would run `touch pwned` if a hook used them unquoted, and other oddities. */
 const HOSTILE_DIRS = [
   `$(touch ${CANARY})`,
