@@ -25,6 +25,7 @@ import { stsEndpointFor } from "../aws/sts_endpoint.ts";
 import { resolveCredentials, resolveProfile } from "../credentials/resolve_credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
+import { childEnv } from "../util/child_env.ts";
 import { writeStdout } from "../util/stdout.ts";
 import type { CredentialFlags } from "./credential_flags.ts";
 
@@ -97,16 +98,18 @@ export async function loginCommand(
     writeStdout(url + "\n");
     return;
   }
-  await openBrowser(url);
+  await openBrowser(url, childEnv(app.settings.env));
 }
 
 /** Opens the URL with the desktop's opener, as an argv element (never through a shell). */
-async function openBrowser(url: string): Promise<void> {
+async function openBrowser(url: string, env: Record<string, string>): Promise<void> {
   const opener = Deno.build.os === "darwin" ? "open" : "xdg-open";
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(opener, {
       args: [url],
+      env,
+      clearEnv: true,
       stdin: "null",
       stdout: "null",
       // openers print the URL they failed to open; it carries the sign-in token
