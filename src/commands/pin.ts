@@ -19,6 +19,7 @@ export async function pinCommand(profile: string, app?: App): Promise<void> {
   const path = `${Deno.cwd()}/${MARKER_FILE}`;
   const content = new TextEncoder().encode(`${profile}\n`);
   parseMarker(content, path); // the marker's own rules (SPEC §4) are stricter than the config's
+  await refuseNonFile(path);
   const previous = await readPrevious(path);
   await writeMarker(path, content);
   try {
@@ -42,6 +43,23 @@ async function writeMarker(path: string, content: Uint8Array): Promise<void> {
       cause: error,
     });
   }
+}
+
+/** A `.awsvault` directory (aws-vault's data in ~/.awsvault) is no marker: never replace it. */
+async function refuseNonFile(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    return; // nothing there (or a dangling link, which the write replaces)
+  }
+  if (info.isFile) return;
+  const what = info.isDirectory ? "a directory" : "not a regular file";
+  throw new VaultshError(
+    `marker ${showPath(path)}`,
+    `cannot write it: it is ${what}, not a marker (aws-vault keeps its data in ~/.awsvault)`,
+    { hint: "pin the profile in a project directory instead" },
+  );
 }
 
 /** The marker's bytes before pin replaces them, or null when there was none. */

@@ -42,9 +42,20 @@ async function governingMarker(path: string): Promise<string> {
   }
   const found = await findMarker(path);
   if (found === null) {
+    const hint = await isDirectory(`${path}/${MARKER_FILE}`)
+      ? `${MARKER_FILE} here is a directory (aws-vault keeps its data in ~/${MARKER_FILE}), not a marker`
+      : "create one with: vaultsh pin <profile>";
     throw new VaultshError(`path ${showPath(path)}`, `no ${MARKER_FILE} marker here or above`, {
-      hint: "create one with: vaultsh pin <profile>",
+      hint,
     });
   }
   return found;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
 }

@@ -85,14 +85,7 @@ export async function runSync(
         log.setQuiet(false);
       }
     },
-    exists(path) {
-      try {
-        Deno.statSync(path);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    exists,
     marker: (path) => evaluateMarker(path, trust),
     stash: new EnvStashLazy(app, now),
     notice: (message) => log.warn(message),
@@ -173,5 +166,15 @@ function readUptime(): number | undefined {
     return Number.isFinite(seconds) ? seconds : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Synchronous, as the shell's own `[ -e ]` test is: the sync core asks it between decisions. */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
