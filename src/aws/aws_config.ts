@@ -1,13 +1,14 @@
 /**
- * The AWS config and credentials files (SPEC §3): parsed by the AWS JS SDK's own loader, so
- * inline comments, nested sub-sections and string values follow the SDKs' rules, then resolved
- * into one `ProfileConfig` the way aws-vault resolves profiles.
+ * The AWS config and credentials files: parsed by ini_parser.ts exactly as the AWS SDKs parse
+ * them (inline comments, nested sub-sections, string values), then resolved into one
+ * `ProfileConfig` the way aws-vault resolves profiles.
  */
 import type { Credentials } from "../credentials/credentials.ts";
 import { VaultshError } from "../errors.ts";
 import type { Env, Settings } from "../settings.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 import { isMfaSerial, parseRoleArn } from "./arn.ts";
+import { type IniFile, type IniHeader, parseIni } from "./ini_parser.ts";
 import type { ProfileConfig } from "./profile_config.ts";
 
 /** Command-line values that win over the environment and the file. */
@@ -20,15 +21,8 @@ export interface ResolveOptions {
   readonly allowMissing?: boolean;
 }
 
-/** A `[...]` header line, as the SDK loader reads it. */
-export interface SectionHeader {
-  /** 1-based line number. */
-  readonly line: number;
-  /** The text between the brackets. */
-  readonly inner: string;
-  /** The loader's key for the section (`profile.x`, `default`, `x`); undefined when it skips it. */
-  readonly key: string | undefined;
-}
+/** A `[...]` header line, as the SDKs read it. */
+export type SectionHeader = IniHeader;
 
 type Section = ReadonlyMap<string, string>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -63,14 +57,8 @@ const KNOWN_KEYS = new Set([
   "sts_regional_endpoints",
 ]);
 
-// The loader's own header grammar: `prefix name` with an optional quoted name. Mirrored here only
-// to know what it made of each header (file order, empty sections, names it drops).
-const TYPED_HEADER = /^([\w-]+)\s(["'])?([\w@+.%:/-]+)\2$/;
-const SECTION_TYPES = ["profile", "sso-session", "services"];
-// headers the loader throws on: it would swallow the error and return an empty file
+// section names the AWS JS SDK's loader throws on (it then reads the whole file as empty)
 const LOADER_BLOCKLIST = ["__proto__", "profile __proto__"];
-// a typed header of a type the loader does not know: it ignores the lines under it
-const SKIPPED_HEADER = "[vaultsh-skipped section]";
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
@@ -124,35 +112,27 @@ export class AwsConfig {
         `credentials file ${displayPath(credentialsFile, settings.home)}`,
       ),
     ]);
-    const configHeaders = sectionHeaders(configText);
-    const credentialsHeaders = sectionHeaders(credentialsText);
-    const parsed = await parseWithSdkLoader(
-      configFile,
-      loaderText(configText, configHeaders, skipInConfig),
-      credentialsFile,
-      loaderText(credentialsText, credentialsHeaders, loaderMustSkip),
-    );
+    const configIni = parseIni(configText);
+    const credentialsIni = parseIni(credentialsText);
 
     const profiles = new Map<string, Section>();
     const unreadable = new Map<string, number>();
-    for (const header of configHeaders) {
+    for (const header of configIni.headers) {
       const name = configProfileName(header);
       if (name !== undefined) {
-        if (!profiles.has(name)) {
-          profiles.set(name, lowerCaseKeys(ownValue(parsed.configFile, name)));
-        }
+        if (!profiles.has(name)) profiles.set(name, lowerCaseKeys(sectionOf(configIni, header)));
       } else {
         const dropped = unreadableProfileName(header);
         if (dropped !== undefined && !unreadable.has(dropped)) unreadable.set(dropped, header.line);
       }
     }
     const credentials = new Map<string, Section>();
-    for (const header of credentialsHeaders) {
+    for (const header of credentialsIni.headers) {
       // credentials sections are plain `[name]`; typed headers are not profiles there
       if (header.key !== header.inner || loaderMustSkip(header) || credentials.has(header.inner)) {
         continue;
       }
-      credentials.set(header.inner, lowerCaseKeys(ownValue(parsed.credentialsFile, header.inner)));
+      credentials.set(header.inner, lowerCaseKeys(sectionOf(credentialsIni, header)));
     }
     return new AwsConfig({
       configFile,
@@ -486,22 +466,9 @@ export class AwsConfig {
   }
 }
 
-/** Every header line of an INI text, with the key the SDK loader files its lines under. */
+/** Every header line of an INI text, with the key the SDKs file its lines under. */
 export function sectionHeaders(text: string): SectionHeader[] {
-  const headers: SectionHeader[] = [];
-  text.split(/\r?\n/).forEach((line, index) => {
-    const trimmed = line.split(/(^|\s)[;#]/)[0]!.trim();
-    if (!trimmed.startsWith("[") || !trimmed.endsWith("]")) return;
-    const inner = trimmed.slice(1, -1);
-    const match = TYPED_HEADER.exec(inner);
-    let key: string | undefined = inner;
-    if (match !== null) {
-      const [, prefix = "", , name = ""] = match;
-      key = SECTION_TYPES.includes(prefix) ? `${prefix}.${name}` : undefined;
-    }
-    headers.push({ line: index + 1, inner, key });
-  });
-  return headers;
+  return [...parseIni(text).headers];
 }
 
 /**
@@ -516,15 +483,13 @@ export function configProfileName(header: SectionHeader): string | undefined {
   return name === "default" || name === "__proto__" ? undefined : name;
 }
 
-/** Sections the loader must not see: it throws on some names, others reach Object.prototype. */
+/**
+ * Credentials sections vaultsh does not take as profiles: names the AWS JS SDK cannot hold (it
+ * throws on some, writes others onto Object.prototype), so no SDK-based tool could use them.
+ */
 function loaderMustSkip(header: SectionHeader): boolean {
   return LOADER_BLOCKLIST.includes(header.inner) ||
     (header.key !== undefined && header.key in Object.prototype);
-}
-
-function skipInConfig(header: SectionHeader): boolean {
-  return loaderMustSkip(header) ||
-    (header.key?.startsWith("profile.") === true && configProfileName(header) === undefined);
 }
 
 /** `[profile x y]`, `[profile 日本]`: meant as a profile, but dropped by the loader. */
@@ -533,52 +498,6 @@ function unreadableProfileName(header: SectionHeader): string | undefined {
   if (match === null || header.key?.startsWith("profile.")) return undefined;
   const name = match[1]!.replace(/^(["'])(.*)\1$/, "$2");
   return name === "" ? undefined : name;
-}
-
-/** The text handed to the loader: the same lines, with headers it must not see neutralised. */
-function loaderText(
-  text: string,
-  headers: readonly SectionHeader[],
-  skip: (header: SectionHeader) => boolean,
-): string {
-  const skipped = headers.filter(skip);
-  if (skipped.length === 0) return text;
-  const lines = text.split(/\r?\n/);
-  for (const header of skipped) lines[header.line - 1] = SKIPPED_HEADER;
-  return lines.join("\n");
-}
-
-/**
- * Runs the SDK loader on texts already read. The loader swallows read errors (an unreadable
- * file would look empty) and would read each file a second time; handing it the texts keeps one
- * read per file with errors reported, and the header scan and the parse see the same bytes.
- */
-async function parseWithSdkLoader(
-  configFile: string,
-  configText: string,
-  credentialsFile: string,
-  credentialsText: string,
-): Promise<{ configFile: Record<string, unknown>; credentialsFile: Record<string, unknown> }> {
-  // loaded on first use: it brings Deno's Node compatibility layer, a large part of start-up time
-  const { externalDataInterceptor, loadSharedConfigFiles } = await import(
-    "@smithy/shared-ini-file-loader"
-  );
-  const record = externalDataInterceptor.getFileRecord();
-  externalDataInterceptor.interceptFile(credentialsFile, credentialsText);
-  externalDataInterceptor.interceptFile(configFile, configText);
-  let loading: ReturnType<typeof loadSharedConfigFiles>;
-  try {
-    loading = loadSharedConfigFiles({
-      filepath: credentialsFile,
-      configFilepath: configFile,
-      ignoreCache: true,
-    });
-  } finally {
-    // the loader took both texts synchronously; leave none (keys included) in its module state
-    delete record[configFile];
-    delete record[credentialsFile];
-  }
-  return await loading;
 }
 
 async function readOptional(path: string, what: string): Promise<string> {
@@ -601,18 +520,15 @@ export function ioFailure(error: unknown): string {
   return message.replace(/\s*\(os error \d+\).*$/s, "").toLowerCase() || "unknown error";
 }
 
-function ownValue(record: Record<string, unknown>, key: string): Record<string, unknown> {
-  if (!Object.hasOwn(record, key)) return {};
-  const value = record[key];
-  return typeof value === "object" && value !== null ? value as Record<string, unknown> : {};
+/** A section's values (none for a section that sets no key). */
+function sectionOf(file: IniFile, header: SectionHeader): ReadonlyMap<string, string> {
+  return (header.key === undefined ? undefined : file.sections.get(header.key)) ?? new Map();
 }
 
 /** Keys are case-insensitive (aws-vault lower-cases them); values are kept as written. */
-function lowerCaseKeys(section: Record<string, unknown>): Section {
+function lowerCaseKeys(section: ReadonlyMap<string, string>): Section {
   const result = new Map<string, string>();
-  for (const [key, value] of Object.entries(section)) {
-    if (typeof value === "string") result.set(key.toLowerCase(), value);
-  }
+  for (const [key, value] of section) result.set(key.toLowerCase(), value);
   return result;
 }
 
