@@ -3,7 +3,7 @@
  * them (inline comments, nested sub-sections, string values), then resolved into one
  * `ProfileConfig` the way aws-vault resolves profiles.
  */
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "./credentials.ts";
 import { VaultshError } from "../errors.ts";
 import type { Env, Settings } from "../settings.ts";
 import { didYouMean } from "../util/did_you_mean.ts";

@@ -6,7 +6,7 @@
  */
 import { compactDecrypt } from "jose";
 import { displayPath, ioFailure } from "../aws/aws_config.ts";
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import { VaultshError } from "../errors.ts";
 import { type AwsVaultRead, isAwsVaultSessionName, parseAwsVaultItem } from "./aws_vault_item.ts";
 
