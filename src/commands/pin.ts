@@ -1,6 +1,6 @@
 /** `vaultsh pin <profile>`: write `.awsvault` in $PWD naming the profile, and allow it. */
 import { App } from "../app.ts";
-import { ioFailure } from "../aws/aws_config.ts";
+import { ioFailure } from "../util/io_failure.ts";
 import { validateProfileName } from "../aws/config_writer.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";

@@ -5,7 +5,7 @@
  * of the Secret Service is read from the collection's `Locked` property.
  */
 import type { App } from "../app.ts";
-import { displayPath } from "../aws/aws_config.ts";
+import { displayPath } from "../util/display_path.ts";
 import { parseSessionName } from "../credentials/session_name.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { type Keychain, KeychainError } from "../keychain/keychain.ts";

@@ -6,7 +6,8 @@
  * they were allowed, and records of markers that are gone.
  */
 import type { App } from "../app.ts";
-import { type AwsConfig, displayPath } from "../aws/aws_config.ts";
+import type { AwsConfig } from "../aws/aws_config.ts";
+import { displayPath } from "../util/display_path.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { findMarker } from "../marker/find_marker.ts";
 import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
