@@ -3,6 +3,7 @@
  * secret_service_*.ts, raw D-Bus in secret_service_collection.ts) gets its libraries, C strings,
  * GErrors and GLists from. Libraries open on first use, so importing this module costs nothing.
  */
+import { nulTerminated } from "./c_string.ts";
 import { KeychainError } from "./keychain.ts";
 
 const GLIB_SYMBOLS = {
@@ -77,7 +78,6 @@ export interface GError {
   readonly message: string;
 }
 
-const encoder = new TextEncoder();
 const opened = new Map<string, unknown>();
 
 /**
@@ -132,9 +132,7 @@ export function cString(text: string): Uint8Array<ArrayBuffer> {
       "names and values cannot contain NUL characters",
     );
   }
-  const bytes = new Uint8Array(encoder.encode(text).length + 1);
-  encoder.encodeInto(text, bytes);
-  return bytes;
+  return nulTerminated(text);
 }
 
 /** A fresh `GError**` slot for one call. */

@@ -5,7 +5,7 @@
  */
 import { serial } from "./ffi_queue.ts";
 import { cString, errorSlot, stringTable, takeError } from "./glib_ffi.ts";
-import { type Keychain, SERVICE } from "./keychain.ts";
+import { type BulkReader, type Keychain, SERVICE } from "./keychain.ts";
 import { lockedFailure, secretServiceFailure, toKeychainError } from "./secret_service_errors.ts";
 import {
   assertNotLocked,
@@ -41,7 +41,7 @@ function checkAttributes(attributes: Record<string, string>): void {
 }
 
 /** vaultsh's items in the Secret Service, keytar's layout. */
-export class SecretServiceKeychain implements Keychain {
+export class SecretServiceKeychain implements Keychain, BulkReader {
   readonly backend = "secret-service" as const;
 
   /** Whether a Secret Service answers on the session bus (connects and opens a session; no prompt). */
@@ -132,6 +132,40 @@ export class SecretServiceKeychain implements Keychain {
       // some Secret Services hide the items of a locked collection: an empty answer proves nothing
       if (unique.length === 0 && await defaultCollectionLocked(c)) throw lockedFailure();
       return unique.sort();
+    });
+  }
+
+  /**
+   * Every vaultsh item's name, with the secrets `wanted` picks, in one search (secrets of items
+   * in an unlocked collection come in the same D-Bus round trip; locked ones stay null).
+   */
+  async listWithValues(
+    wanted: (name: string) => boolean,
+  ): Promise<Map<string, string | null>> {
+    return await serial(async () => {
+      const c = await connect();
+      const found = await search(
+        c,
+        c.schema,
+        { service: SERVICE },
+        SEARCH_ALL | SEARCH_LOAD_SECRETS,
+        (items) => {
+          const result = new Map<string, string | null>();
+          for (const item of items) {
+            const name = itemAttributes(c, item).account;
+            if (name === undefined || name === "" || (result.get(name) ?? null) !== null) continue;
+            let value: string | null = null;
+            if (wanted(name) && !itemLocked(c, item)) {
+              const secret = c.secret.secret_item_get_secret(item);
+              if (secret !== null) value = takeValue(c, secret);
+            }
+            result.set(name, value);
+          }
+          return result;
+        },
+      );
+      if (found.size === 0 && await defaultCollectionLocked(c)) throw lockedFailure();
+      return found;
     });
   }
 
