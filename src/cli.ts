@@ -196,6 +196,13 @@ function buildProgram(): Command {
       await clearCommand(profile, options);
     });
 
+  program.command("lock")
+    .description("forget the fast cache: cached credentials and the file backend's unlocked key")
+    .action(async () => {
+      const { lockCommand } = await import("./commands/lock.ts");
+      lockCommand();
+    });
+
   program.command("server")
     .description("serve a profile's credentials to SDKs on 127.0.0.1 (ECS container protocol)")
     .argument("[profile]")
