@@ -1200,11 +1200,15 @@ Deno.test("GetFederationToken refuses session credentials", async () => {
 
 Deno.test({
   name:
-    "sts_server.ts as a main module prints working keys, MFA seed and oathtool line, and stops on Ctrl-C",
+    "local_endpoint.ts as a main module prints working keys, MFA seed and oathtool line, and stops on Ctrl-C",
   ...needs("oathtool"),
   fn: async () => {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", new URL("./support/sts_server.ts", import.meta.url).pathname],
+      args: [
+        "run",
+        "--allow-all",
+        new URL("./support/local_endpoint.ts", import.meta.url).pathname,
+      ],
       stdin: "null",
       stdout: "piped",
       stderr: "null",

@@ -18,6 +18,9 @@ const SHORT_TYPE: Record<SessionName["type"], string> = {
   "sts.AssumeRole": "role",
   "credential_process": "process",
   "shell.Stash": "stash",
+  "sso.Token": "sso-token",
+  "sso.Registration": "sso-client",
+  "sso.GetRoleCredentials": "sso-role",
 };
 
 export async function listCommand(options: ListOptions, app?: App): Promise<void> {

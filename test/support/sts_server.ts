@@ -6,9 +6,8 @@
  * it exactly as they talk to AWS.
  *
  * In tests:    const server = new StsServer();  ...  await server.stop();
- * By hand:     deno task sts   (prints the endpoint, the demo user's keys and MFA seed)
+ * By hand:     deno task sts   (local_endpoint.ts: STS and IAM here, SSO in sso_server.ts)
  */
-import { parseArgs } from "node:util";
 import { timingSafeEqual } from "node:crypto";
 import {
   type AccessKey,
@@ -631,96 +630,3 @@ function sameText(a: string, b: string): boolean {
   const y = new TextEncoder().encode(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
-
-// ---- `deno task sts` ---------------------------------------------------------------------------
-
-function main(): void {
-  const out = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text));
-  const err = (text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text));
-  const usage = "usage: deno task sts [--port N] [--access-key-id AKIA...] " +
-    "[--secret-access-key S] [--mfa-seed BASE32]\n";
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        port: { type: "string" },
-        "access-key-id": { type: "string" },
-        "secret-access-key": { type: "string" },
-        "mfa-seed": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    err(`sts: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
-    Deno.exit(2);
-  }
-  if (values.help === true) {
-    out(
-      usage +
-        "Runs a local STS/IAM/console-federation endpoint with the demo identities until Ctrl-C.\n",
-    );
-    return;
-  }
-  const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    err(`sts: --port must be a port number, not ${values.port}\n`);
-    Deno.exit(2);
-  }
-  const options: StsServerOptions = {
-    port,
-    ...(values["access-key-id"] === undefined ? {} : { accessKeyId: values["access-key-id"] }),
-    ...(values["secret-access-key"] === undefined
-      ? {}
-      : { secretAccessKey: values["secret-access-key"] }),
-    ...(values["mfa-seed"] === undefined ? {} : { mfaSeed: values["mfa-seed"] }),
-    onCall: (call) => {
-      const outcome = call.error === undefined ? `${call.status}` : `${call.status} ${call.error}`;
-      const target = call.roleArn ?? call.userName ?? call.name ?? "";
-      err(
-        `${call.time.toISOString()} ${call.service} ${call.action} ${target} ` +
-          `[${call.accessKeyId ?? "-"}] -> ${outcome}${call.detail ? ` (${call.detail})` : ""}\n`,
-      );
-    },
-  };
-  let server: StsServer;
-  try {
-    server = new StsServer(options);
-  } catch (error) {
-    // a bad seed or key, or a port in use: one line, not a stack trace
-    err(`sts: ${error instanceof Error ? error.message : String(error)}\n`);
-    Deno.exit(1);
-  }
-  const demo = server.demo;
-  out(
-    [
-      "vaultsh local AWS endpoint: STS, IAM and console federation (throwaway test values)",
-      "",
-      `endpoint            ${server.url}`,
-      `federation          ${server.federationUrl}`,
-      `account             ${demo.account}`,
-      `IAM user            ${demo.userArn}`,
-      `access key id       ${demo.accessKeyId}`,
-      `secret access key   ${demo.secretAccessKey}`,
-      `MFA serial          ${demo.mfaSerial}`,
-      `TOTP seed           ${demo.mfaSeed}`,
-      `MFA code            oathtool --totp -b ${demo.mfaSeed}`,
-      ...demo.roleArns.map((arn, i) =>
-        `${i === 0 ? "roles (MFA needed) " : "                   "} ${arn}`
-      ),
-      "",
-      "Point vaultsh (and the AWS SDKs) at it:",
-      `  export AWS_ENDPOINT_URL_STS=${server.url} AWS_ENDPOINT_URL_IAM=${server.url}`,
-      "The seed config is test/fixtures/config/seed; each MFA code is accepted once.",
-      "Requests are logged on stderr. Ctrl-C stops the server.",
-      "",
-    ].join("\n"),
-  );
-  const stop = () => {
-    server.stop().then(() => Deno.exit(0));
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-}
-
-if (import.meta.main) main();
