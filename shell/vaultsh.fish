@@ -30,14 +30,17 @@ function __vaultsh_find
 end
 
 # Runs the binary for marker $argv[1], coming from scope $argv[2], with the bookkeeping in its
-# environment and sources what it prints, only when it succeeded.
+# environment and sources what it prints, only when it succeeded. Its output is read through a
+# pipe, not a command substitution: fish gives a substitution the terminal's stderr whatever the
+# caller redirected, and vaultsh's messages belong to the caller's stderr (`2>/dev/null`).
 function __vaultsh_run
     set -l marker $argv[1]
     set -l from $argv[2]
     set -e argv[1..2]
-    set -l out (__VAULTSH_SHELL=fish __VAULTSH_STATE="$__vaultsh_state" __VAULTSH_SCOPE="$from" __VAULTSH_MARKER="$marker" command @VAULTSH@ $argv)
-    or return
-    string join \n -- $out | source
+    __VAULTSH_SHELL=fish __VAULTSH_STATE="$__vaultsh_state" __VAULTSH_SCOPE="$from" __VAULTSH_MARKER="$marker" command @VAULTSH@ $argv | read -z -l out
+    set -l code $pipestatus[1]
+    test $code -eq 0; or return $code
+    printf '%s' "$out" | source
     # its status is that of the last `set`, and `set -e` of a variable not set returns 4
     return 0
 end

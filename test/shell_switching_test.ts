@@ -121,6 +121,31 @@ for (const shell of SHELLS) {
   });
 }
 
+for (const shell of SHELLS) {
+  Deno.test({
+    name: `${shell}: 2> redirects what use, allow, deny and pin print`,
+    ...needs(shell, "tmux", ...KEYRING),
+    async fn() {
+      await using box = await seededBox(sts);
+      await writeMarker(`${box.home}/proj_c`, "account_c\n");
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+      await useWithMfa(sh, sts, "account_b");
+      // the messages of each command (the next prompt's hook may add its own lines)
+      const own = /allowed|denied|wrote/;
+      assert.doesNotMatch(await runNoMfa(sh, "vaultsh use account_a 2>/dev/null"), /assuming/);
+      assert.equal(await heldProfile(sh), "account_a");
+      await runNoMfa(sh, "cd proj_c");
+      assert.doesNotMatch(await runNoMfa(sh, "vaultsh allow 2>/dev/null"), own);
+      assert.doesNotMatch(await runNoMfa(sh, "vaultsh deny 2>/dev/null"), own);
+      assert.doesNotMatch(await runNoMfa(sh, "vaultsh pin account_c 2>/dev/null"), own);
+      assert.equal(await heldProfile(sh), "account_c");
+      // and into a file, where it can be read
+      assert.doesNotMatch(await runNoMfa(sh, "vaultsh deny 2>../deny.txt"), own);
+      assert.match(await Deno.readTextFile(`${box.home}/deny.txt`), /^vaultsh: denied /);
+    },
+  });
+}
+
 Deno.test("allow and deny start the shell's marker scope over only for the marker governing it", async () => {
   await using box = await Sandbox.create();
   const here = await writeMarker(`${box.home}/here`, "account_a\n");
