@@ -214,6 +214,8 @@ export const COMMANDS: readonly CommandRow[] = [
   defineCommand({
     name: "lock",
     description: "forget the fast cache: cached credentials and the file backend's unlocked key",
+    args: [],
+    options: {},
     run: async () => {
       const { lockCommand } = await import("../commands/lock.ts");
       lockCommand();
