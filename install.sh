@@ -138,6 +138,21 @@ build_bundle() {
     (cd "$here" && "$deno" bundle --quiet --frozen --code-splitting --platform deno \
         --outdir "$staging" src/main.ts) >&2 || err "deno bundle failed"
     [ -f "$staging/main.js" ] || err "deno bundle wrote no $staging/main.js"
+    # Two rewrites keep a cache hit to the code it runs (test/hot_path_test.ts checks them):
+    # - at start-up deno reads and parses every module a string-literal import() names, so each
+    #   run would parse all chunks, the whole AWS SDK included; a computed specifier is loaded
+    #   only when the code runs the import;
+    # - the bundler's shared runtime chunk imports node:module for the require() of CommonJS
+    #   packages (only SDK code calls it), which starts Deno's Node layer in every run; the
+    #   rewritten __require reaches node:module only when called.
+    for chunk in "$staging"/*.js; do
+        ensure sed -E \
+            -e 's/import\("(\.\/[A-Za-z0-9_-]+\.js)"\)/import(["\1"][0])/g' \
+            -e '/^import \{ createRequire as __deno_internal_createRequire \} from "node:module";$/d' \
+            -e 's/^var __require = __deno_internal_createRequire\(import\.meta\.url\);$/var __require = (id) => globalThis.process.getBuiltinModule("node:module").createRequire(import.meta.url)(id);/' \
+            "$chunk" >"$chunk.tmp"
+        ensure mv "$chunk.tmp" "$chunk"
+    done
     rm -rf "$app_dir.old"
     if [ -d "$app_dir" ]; then ensure mv "$app_dir" "$app_dir.old"; fi
     ensure mv "$staging" "$app_dir"
