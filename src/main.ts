@@ -3,8 +3,10 @@
  * one line on stderr (`vaultsh: <what>: <why>`) with exit code 1, or 2 for usage errors. stdout
  * carries only a command's product, so a failed `eval "$(vaultsh ...)"` evaluates nothing.
  */
+import { VERSION } from "./cli/version.ts";
 import { errorMessage, VaultshError } from "./errors.ts";
 import * as log from "./log.ts";
+import { writeStdout } from "./util/stdout.ts";
 
 async function main(args: string[]): Promise<number> {
   try {
@@ -15,7 +17,12 @@ async function main(args: string[]): Promise<number> {
       await hookCommand();
       return 0;
     }
-    const { runCli } = await import("./cli.ts");
+    if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+      // without loading the command table
+      writeStdout(`${VERSION}\n`);
+      return 0;
+    }
+    const { runCli } = await import("./cli/run_cli.ts");
     return await runCli(args);
   } catch (error) {
     if (error instanceof VaultshError) {

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { externalDataInterceptor } from "@smithy/shared-ini-file-loader";
 import { AwsConfig, type ResolveOptions } from "../src/aws/aws_config.ts";
 import { isMfaSerial, parseArn, parseRoleArn } from "../src/aws/arn.ts";
 import { VaultshError } from "../src/errors.ts";
@@ -211,7 +210,7 @@ Deno.test("resolve() explains a profile whose section name the SDKs cannot read"
   assert.match(error.hint ?? "", /letters, digits/);
 });
 
-Deno.test("load() sees a changed file on the next load (no loader cache)", async () => {
+Deno.test("load() sees a changed file on the next load (no cache)", async () => {
   const home = await Deno.makeTempDir({ prefix: "vaultsh_aws_config_" });
   try {
     await Deno.mkdir(`${home}/.aws`);
@@ -220,8 +219,6 @@ Deno.test("load() sees a changed file on the next load (no loader cache)", async
     assert.equal((await AwsConfig.load(settings)).resolve("x").region, "one");
     await Deno.writeTextFile(`${home}/.aws/config`, "[profile x]\nregion = two\n");
     assert.equal((await AwsConfig.load(settings)).resolve("x").region, "two");
-    // the texts handed to the SDK loader do not stay in its module state
-    assert.deepEqual(Object.keys(externalDataInterceptor.getFileRecord()), []);
   } finally {
     await Deno.remove(home, { recursive: true });
   }

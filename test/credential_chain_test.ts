@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { AwsConfig } from "../src/aws/aws_config.ts";
 import type { AssumeRoleInput, GetSessionTokenInput, Sts } from "../src/aws/sts.ts";
 import { type ChainOptions, providerFor } from "../src/credentials/credential_chain.ts";
-import type { Credentials } from "../src/credentials/credentials.ts";
+import type { Credentials } from "../src/aws/credentials.ts";
 import type { MfaRequest } from "../src/credentials/mfa.ts";
 import { parseSessionName } from "../src/credentials/session_name.ts";
 import { VaultshError } from "../src/errors.ts";

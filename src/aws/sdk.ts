@@ -4,7 +4,7 @@
  * their clients from here with the same explicit settings, and send through `sendCommand` so all
  * describe a failure the same way.
  */
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "./credentials.ts";
 import * as log from "../log.ts";
 
 export type StsSdk = typeof import("@aws-sdk/client-sts");

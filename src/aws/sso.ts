@@ -4,7 +4,7 @@
  * The calls are unsigned; the access token travels in the `x-amz-sso_bearer_token` header, never
  * in a log line or an error message.
  */
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "./credentials.ts";
 import { AwsCallError } from "./aws_call_error.ts";
 import {
   clientConfig,

@@ -2,7 +2,7 @@
  * The one module that talks to AWS STS. sdk.ts loads the SDK on the first call, so a cache hit
  * (the common case for `use`, the hooks and `export`) never pays for it.
  */
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "./credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import {

@@ -13,13 +13,19 @@ export interface Status {
   expiration: string | null;
   secondsLeft: number | null;
   region: string | null;
-  /** Served by the local credential server (SDKs renew by themselves), not exported keys. */
-  server: boolean;
+  /**
+   * Served by the local credential server (SDKs renew by themselves) instead of exported keys:
+   * whether it answers now; null when the shell holds no server's address.
+   */
+  server: "running" | "not running" | null;
 }
 
-export function statusCommand(options: { json?: true | undefined }, app?: App): void {
+export async function statusCommand(
+  options: { json?: true | undefined },
+  app?: App,
+): Promise<void> {
   app ??= App.fromEnv();
-  const status = currentStatus(app);
+  const status = await currentStatus(app);
   if (options.json === true) {
     writeStdout(JSON.stringify(status, null, 2) + "\n");
     return;
@@ -36,8 +42,10 @@ export function statusCommand(options: { json?: true | undefined }, app?: App): 
       ["source", source ?? "-"],
       [
         "expires",
-        status.server
+        status.server === "running"
           ? "renewed by the local credential server"
+          : status.server === "not running"
+          ? "the credential server is not running (the next prompt starts it again)"
           : status.expiration === null
           ? "-"
           : `${status.expiration}${left}`,
@@ -47,7 +55,7 @@ export function statusCommand(options: { json?: true | undefined }, app?: App): 
   );
 }
 
-function currentStatus(app: App): Status {
+async function currentStatus(app: App): Promise<Status> {
   const env = app.settings.env;
   const profile = env.VAULTSH_PROFILE || env.AWS_VAULT || null;
   const state = decodeState(env.__VAULTSH_STATE);
@@ -63,6 +71,28 @@ function currentStatus(app: App): Status {
       ? null
       : Math.max(0, Math.floor((expires - Date.now()) / 1000)),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || null,
-    server: profile !== null && (env.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? "") !== "",
+    server: profile === null ? null : await serverState(env.AWS_CONTAINER_CREDENTIALS_FULL_URI),
   };
+}
+
+/** Whether something listens at the credential server's address (a dead one refuses at once). */
+async function serverState(url: string | undefined): Promise<Status["server"]> {
+  if (url === undefined || url === "") return null;
+  let port: number;
+  try {
+    const parsed = new URL(url);
+    port = Number(parsed.port);
+    if (parsed.hostname !== "127.0.0.1" || !Number.isInteger(port) || port <= 0) {
+      return "not running";
+    }
+  } catch {
+    return "not running";
+  }
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.close();
+    return "running";
+  } catch {
+    return "not running";
+  }
 }

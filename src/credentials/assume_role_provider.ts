@@ -1,7 +1,7 @@
 /** STS AssumeRole from a source's credentials (SPEC §5.3). */
 import type { AssumeRoleInput, Sts } from "../aws/sts.ts";
 import * as log from "../log.ts";
-import type { Credentials } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import type { MfaCodeSource } from "./mfa.ts";
 import type { CredentialsProvider } from "./provider.ts";
 

@@ -17,7 +17,7 @@ import { childEnv } from "../util/child_env.ts";
 import { AssumeRoleProvider } from "./assume_role_provider.ts";
 import { CachedProvider } from "./cached_provider.ts";
 import { CredentialProcessProvider } from "./credential_process_provider.ts";
-import type { Credentials } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import { CredentialsFileProvider } from "./credentials_file_provider.ts";
 import { KeychainKeyProvider } from "./keychain_key_provider.ts";
 import type { MfaCodeSource } from "./mfa.ts";

@@ -8,7 +8,7 @@ import type { SsoPortal } from "../aws/sso.ts";
 import * as log from "../log.ts";
 import type { SsoProfileConfig } from "../sso/sso_config.ts";
 import type { SsoTokenSource } from "../sso/sso_token_source.ts";
-import type { Credentials } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export interface GetRoleCredentialsOptions {

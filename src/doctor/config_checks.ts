@@ -5,14 +5,12 @@
  * (named by profile, never shown), and profiles with nothing to get credentials from.
  */
 import type { App } from "../app.ts";
-import {
-  type AwsConfig,
-  configProfileName,
-  displayPath,
-  sectionHeaders,
-} from "../aws/aws_config.ts";
+import type { AwsConfig } from "../aws/aws_config.ts";
+import { configProfileName } from "../aws/config_files.ts";
+import type { IniHeader } from "../aws/ini_parser.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
+import { displayPath } from "../util/display_path.ts";
 import { type Finding, finding } from "./finding.ts";
 import { openMode } from "./open_mode.ts";
 
@@ -37,8 +35,7 @@ export async function checkConfig(app: App): Promise<ConfigReport> {
   const home = app.settings.home;
   const configShown = displayPath(config.configFile, home);
 
-  const text = await readText(config.configFile);
-  if (text === undefined) {
+  if (!config.configExists) {
     findings.push(
       finding(
         "config",
@@ -48,7 +45,7 @@ export async function checkConfig(app: App): Promise<ConfigReport> {
       ),
     );
   } else {
-    findings.push(...headerFindings(text, configShown));
+    findings.push(...headerFindings(config.configHeaders, configShown));
   }
 
   const errors = new Set<string>();
@@ -158,9 +155,9 @@ export function checkSources(
 }
 
 /** Section headers the AWS SDKs cannot read as profiles, and `[profile default]`. */
-function headerFindings(text: string, shown: string): Finding[] {
+function headerFindings(headers: readonly IniHeader[], shown: string): Finding[] {
   const findings: Finding[] = [];
-  for (const header of sectionHeaders(text)) {
+  for (const header of headers) {
     const name = /^\s*profile\s+(.*?)\s*$/.exec(header.inner)?.[1];
     if (name === undefined || configProfileName(header) !== undefined) continue;
     if (name === "default") {
@@ -251,15 +248,6 @@ async function plaintextFindings(config: AwsConfig, home: string): Promise<Findi
     );
   }
   return findings;
-}
-
-/** The file's text, undefined when missing; "" when unreadable (AwsConfig.load reported it). */
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    return error instanceof Deno.errors.NotFound ? undefined : "";
-  }
 }
 
 /** One key per problem: a loop met from each of its profiles is the same loop. */

@@ -22,6 +22,31 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
 }
 
 /**
+ * The names closest to a mistyped command or option: every candidate at the smallest distance
+ * (at most 3 edits, and more alike than not), sorted. For `--flags` the dashes do not count.
+ */
+export function closeMatches(input: string, candidates: Iterable<string>): string[] {
+  const dashes = input.startsWith("--") ? 2 : 0;
+  const word = input.slice(dashes);
+  let best: string[] = [];
+  let bestDistance = 3;
+  for (const candidate of new Set(candidates)) {
+    const name = candidate.slice(dashes);
+    if (name.length <= 1) continue; // no guesses from one letter
+    const distance = editDistance(word, name);
+    const length = Math.max(word.length, name.length);
+    if ((length - distance) / length <= 0.4) continue;
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = [candidate];
+    } else if (distance === bestDistance) {
+      best.push(candidate);
+    }
+  }
+  return best.sort((a, b) => a.localeCompare(b));
+}
+
+/**
  * Optimal string alignment distance: insertions, deletions, substitutions and transpositions of
  * neighbours each cost one.
  */

@@ -237,12 +237,9 @@ function verifyMfa(
   if (device.user !== user) throw AwsApiError.mfaFailed("the MFA device belongs to another user");
   const check = context.world.checkTotp(device, code, context.nowMs);
   if (check === "invalid") throw AwsApiError.mfaInvalidCode();
-  if (check === "reused") {
-    throw AwsApiError.accessDenied(
-      "MultiFactorAuthentication failed, unable to validate MFA code.",
-      "mfa code already used",
-    );
-  }
+  // AWS gives a reused code the wrong code's answer (aws-vault #1110: "Error indicates invalid
+  // MFA"); only the call log tells them apart
+  if (check === "reused") throw AwsApiError.mfaInvalidCode("mfa code already used");
 }
 
 /** Expiry in whole seconds: the XML carries no milliseconds, and checks must agree with it. */

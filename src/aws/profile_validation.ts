@@ -1,0 +1,256 @@
+/**
+ * Validating a profile's merged values: each key checked the way STS would check it (so a typo
+ * fails before any call, naming the profile, the key and where the value came from) and typed
+ * into a `ProfileConfig`.
+ */
+import { VaultshError } from "../errors.ts";
+import { isMfaSerial, parseRoleArn } from "./arn.ts";
+import type { ProfileConfig } from "./profile_config.ts";
+
+/** Where a value came from, for error messages. */
+export interface Origin {
+  readonly kind: "flag" | "env" | "profile";
+  /** `--region`, `AWS_REGION`, or the profile whose section holds it. */
+  readonly name: string;
+}
+
+export interface Value {
+  readonly text: string;
+  readonly origin: Origin;
+}
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+
+/**
+ * Checks and types the values resolved for `name` (source_profile is linked by the resolver).
+ * Throws a VaultshError naming the profile, the key and the file, or the variable or flag that
+ * set the value.
+ */
+export function validateProfile(
+  name: string,
+  values: ReadonlyMap<string, Value>,
+  context: { readonly configShown: string; readonly inConfig: boolean },
+): Mutable<ProfileConfig> {
+  const profile: Mutable<ProfileConfig> = { name, inConfig: context.inConfig };
+  const get = (key: string) => values.get(key);
+  const invalid = (key: string, value: Value, problem: string, hint?: string, show = true) =>
+    invalidValue(context.configShown, name, key, value, problem, hint, show);
+
+  const region = get("region");
+  if (region !== undefined) profile.region = region.text;
+
+  const roleArn = get("role_arn");
+  if (roleArn !== undefined) {
+    if (parseRoleArn(roleArn.text) === undefined) {
+      throw invalid(
+        "role_arn",
+        roleArn,
+        "is not an IAM role ARN",
+        "expected arn:aws:iam::<12-digit account id>:role/<role name>",
+      );
+    }
+    profile.roleArn = roleArn.text;
+  }
+
+  const mfaSerial = get("mfa_serial");
+  if (mfaSerial !== undefined) {
+    if (!isMfaSerial(mfaSerial.text)) {
+      throw invalid(
+        "mfa_serial",
+        mfaSerial,
+        "is not an MFA device ARN or serial number",
+        "expected arn:aws:iam::<12-digit account id>:mfa/<device name>, or a hardware device's serial",
+      );
+    }
+    profile.mfaSerial = mfaSerial.text;
+  }
+
+  const duration = get("duration_seconds");
+  if (duration !== undefined) {
+    const seconds = Number(duration.text);
+    // --duration is checked by the command, which knows which STS call it is for
+    const inRange = /^\d+$/.test(duration.text) && seconds >= 900 && seconds <= 43200;
+    if (duration.origin.kind !== "flag" && !inRange) {
+      throw invalid(
+        "duration_seconds",
+        duration,
+        "is not a whole number of seconds from 900 to 43200",
+        "AssumeRole accepts 900 (15 minutes) to 43200 (12 hours), up to the role's maximum",
+      );
+    }
+    profile.durationSeconds = seconds;
+  }
+
+  const tags = get("session_tags");
+  if (tags !== undefined) {
+    const parsed = parseSessionTags(tags.text);
+    if (typeof parsed === "string") {
+      throw invalid("session_tags", tags, parsed, "write session_tags = key1=value1,key2=value2");
+    }
+    profile.sessionTags = parsed;
+  }
+
+  const transitive = get("transitive_session_tags");
+  if (transitive !== undefined) {
+    const parsed = parseTagKeys(transitive.text);
+    if (typeof parsed === "string") {
+      throw invalid(
+        "transitive_session_tags",
+        transitive,
+        parsed,
+        "write transitive_session_tags = key1,key2",
+      );
+    }
+    profile.transitiveSessionTags = parsed;
+  }
+
+  const endpoints = get("sts_regional_endpoints");
+  if (endpoints !== undefined) {
+    const mode = endpoints.text.toLowerCase();
+    if (mode !== "legacy" && mode !== "regional") {
+      throw invalid("sts_regional_endpoints", endpoints, "is neither legacy nor regional");
+    }
+    profile.stsRegionalEndpoints = mode;
+  }
+
+  const endpointUrl = get("endpoint_url");
+  if (endpointUrl !== undefined) {
+    if (!isHttpUrl(endpointUrl.text)) {
+      throw invalid("endpoint_url", endpointUrl, "is not an http:// or https:// URL");
+    }
+    profile.endpointUrl = endpointUrl.text;
+  }
+
+  const sessionName = get("role_session_name");
+  if (sessionName !== undefined) {
+    if (!SESSION_NAME.test(sessionName.text)) {
+      throw invalid(
+        "role_session_name",
+        sessionName,
+        "is not 2 to 64 of the characters STS accepts",
+        "use letters, digits and _+=,.@-",
+      );
+    }
+    profile.roleSessionName = sessionName.text;
+  }
+
+  const sourceIdentity = get("source_identity");
+  if (sourceIdentity !== undefined) {
+    if (!SESSION_NAME.test(sourceIdentity.text)) {
+      throw invalid(
+        "source_identity",
+        sourceIdentity,
+        "is not 2 to 64 of the characters STS accepts",
+        "use letters, digits and _+=,.@-",
+      );
+    }
+    profile.sourceIdentity = sourceIdentity.text;
+  }
+
+  const externalId = get("external_id");
+  if (externalId !== undefined) {
+    if (!EXTERNAL_ID.test(externalId.text)) {
+      // the value is not echoed: it is shared with the role's owner and best kept off screens
+      throw invalid(
+        "external_id",
+        externalId,
+        "is not 2 to 1224 of the characters STS accepts",
+        "use letters, digits and _+=,.@:/-",
+        false,
+      );
+    }
+    profile.externalId = externalId.text;
+  }
+
+  const mfaProcess = get("mfa_process");
+  if (mfaProcess !== undefined) profile.mfaProcess = mfaProcess.text;
+  const credentialProcess = get("credential_process");
+  if (credentialProcess !== undefined) profile.credentialProcess = credentialProcess.text;
+  return profile;
+}
+
+/** An error about a profile, naming the config file. */
+export function profileError(
+  configShown: string,
+  name: string,
+  why: string,
+  options: { hint?: string } = {},
+): VaultshError {
+  return new VaultshError(`profile "${name}" in ${configShown}`, why, options);
+}
+
+/** ` (from profile "x")` when the value was inherited from another profile's section. */
+export function fromText(profile: string, value: Value): string {
+  return value.origin.kind === "profile" && value.origin.name !== profile
+    ? ` (from profile "${value.origin.name}")`
+    : "";
+}
+
+function invalidValue(
+  configShown: string,
+  profile: string,
+  key: string,
+  value: Value,
+  problem: string,
+  hint: string | undefined,
+  show: boolean,
+): VaultshError {
+  const shown = show ? ` "${value.text}"` : "";
+  const options = hint === undefined ? {} : { hint };
+  if (value.origin.kind !== "profile") {
+    return new VaultshError(
+      value.origin.name,
+      `${shown.trimStart() || "its value"} ${problem}`,
+      options,
+    );
+  }
+  return profileError(
+    configShown,
+    profile,
+    `${key}${shown}${fromText(profile, value)} ${problem}`,
+    options,
+  );
+}
+
+/** `k1=v1,k2=v2` → tags, or why not. STS limits: keys 1-128, values 0-256, 50 tags. */
+function parseSessionTags(text: string): Record<string, string> | string {
+  const tags: [string, string][] = [];
+  const seen = new Set<string>();
+  const pairs = text.split(",");
+  if (pairs.length > 50) return "has more than 50 tags";
+  for (const pair of pairs) {
+    const equals = pair.indexOf("=");
+    if (equals === -1) return `is not key=value pairs ("${pair.trim()}" has no "=")`;
+    const key = pair.slice(0, equals).trim();
+    const value = pair.slice(equals + 1).trim();
+    if (key === "") return "has a tag with an empty key";
+    if (key.length > 128 || value.length > 256) return `has tag "${key}" longer than STS allows`;
+    // STS treats tag keys case-insensitively
+    if (seen.has(key.toLowerCase())) return `sets tag "${key}" twice`;
+    seen.add(key.toLowerCase());
+    tags.push([key, value]);
+  }
+  return Object.fromEntries(tags);
+}
+
+/** `k1,k2` → keys, or why not. */
+function parseTagKeys(text: string): string[] | string {
+  const keys = text.split(",").map((key) => key.trim());
+  if (keys.some((key) => key === "")) return "has an empty tag key";
+  if (new Set(keys.map((key) => key.toLowerCase())).size !== keys.length) {
+    return "names a tag key twice";
+  }
+  return keys;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}

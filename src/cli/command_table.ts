@@ -1,0 +1,369 @@
+/**
+ * The command table: every command, its arguments and options, and what it runs. Help, the
+ * parser, did-you-mean and the shell completions all read it. A row imports its command module
+ * only when it runs, so `vaultsh list` never loads the AWS SDK and `vaultsh export` loads no
+ * other command.
+ */
+import { type CommandRow, defineCommand } from "./command_spec.ts";
+import {
+  BACKEND,
+  CREDENTIAL_OPTIONS,
+  credentialFlags,
+  durationFlag,
+  FORCE,
+  MFA_TOKEN,
+  NO_SESSION,
+  REGION,
+} from "./shared_options.ts";
+
+/** The shells `init` supports. */
+export const SHELL_WORDS = ["zsh", "bash", "fish"] as const;
+
+/** What `export --format` takes. */
+export const FORMAT_WORDS = ["env", "json", "ini"] as const;
+
+export const COMMANDS: readonly CommandRow[] = [
+  defineCommand({
+    name: "init",
+    description: 'print the shell integration: eval "$(vaultsh init zsh)" in ~/.zshrc',
+    args: [{
+      name: "shell",
+      required: true,
+      description: "zsh, bash or fish",
+      complete: SHELL_WORDS,
+    }],
+    options: {},
+    run: async ([shell]) => {
+      const { initCommand } = await import("../commands/init.ts");
+      initCommand(shell);
+    },
+  }),
+  defineCommand({
+    name: "use",
+    description: "switch this shell to the profile's credentials (through the shell integration)",
+    args: [{ name: "profile", complete: "profile" }],
+    options: {
+      off: {
+        kind: "flag",
+        long: "--off",
+        description: "clear them: back to the directory's own profile, or none",
+      },
+      server: {
+        kind: "flag",
+        long: "--server",
+        description: "serve them from the local credential server instead of exporting keys",
+      },
+      ...CREDENTIAL_OPTIONS,
+    },
+    run: async ([profile], options) => {
+      const { useCommand } = await import("../commands/use.ts");
+      await useCommand(profile, {
+        ...credentialFlags(options),
+        off: options.off,
+        server: options.server,
+      });
+    },
+  }),
+  defineCommand({
+    name: "status",
+    description: "show this shell's profile, where it came from, and time left",
+    args: [],
+    options: { json: { kind: "flag", long: "--json", description: "print JSON" } },
+    run: async (_, options) => {
+      const { statusCommand } = await import("../commands/status.ts");
+      await statusCommand(options);
+    },
+  }),
+  defineCommand({
+    name: "allow",
+    description: "trust the .awsvault marker governing a path (default: the current directory)",
+    args: [{ name: "path", complete: "path" }],
+    options: {},
+    run: async ([path]) => {
+      const { trustCommand } = await import("../commands/trust.ts");
+      await trustCommand("allow", path);
+    },
+  }),
+  defineCommand({
+    name: "deny",
+    description: "refuse the .awsvault marker governing a path, without further notices",
+    args: [{ name: "path", complete: "path" }],
+    options: {},
+    run: async ([path]) => {
+      const { trustCommand } = await import("../commands/trust.ts");
+      await trustCommand("deny", path);
+    },
+  }),
+  defineCommand({
+    name: "pin",
+    description: "write .awsvault in the current directory naming the profile, and allow it",
+    args: [{ name: "profile", required: true, complete: "profile" }],
+    options: {},
+    run: async ([profile]) => {
+      const { pinCommand } = await import("../commands/pin.ts");
+      await pinCommand(profile);
+    },
+  }),
+  defineCommand({
+    name: "hook",
+    hidden: true,
+    description: "internal: run by the shell hooks",
+    args: [],
+    options: {},
+    run: async () => {
+      const { hookCommand } = await import("../commands/hook.ts");
+      await hookCommand();
+    },
+  }),
+  defineCommand({
+    name: "add",
+    description: "store a long-term access key in the keychain",
+    args: [{
+      name: "profile",
+      required: true,
+      description: "profile name (added to the AWS config if missing)",
+      complete: "profile",
+    }],
+    options: {
+      env: {
+        kind: "flag",
+        long: "--env",
+        description: "read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment",
+      },
+      backend: BACKEND,
+    },
+    run: async ([profile], options) => {
+      const { addCommand } = await import("../commands/add.ts");
+      await addCommand(profile, options);
+    },
+  }),
+  defineCommand({
+    name: "list",
+    aliases: ["ls"],
+    description: "list profiles, stored keys and cached sessions",
+    args: [],
+    options: {
+      names: { kind: "flag", long: "--names", description: "print profile names only" },
+      backend: BACKEND,
+    },
+    run: async (_, options) => {
+      const { listCommand } = await import("../commands/list.ts");
+      await listCommand(options);
+    },
+  }),
+  defineCommand({
+    name: "remove",
+    aliases: ["rm"],
+    description: "delete a stored key and its cached sessions",
+    args: [{ name: "profile", required: true, complete: "profile" }],
+    options: { force: FORCE, backend: BACKEND },
+    run: async ([profile], options) => {
+      const { removeCommand } = await import("../commands/remove.ts");
+      await removeCommand(profile, options);
+    },
+  }),
+  defineCommand({
+    name: "exec",
+    description: "run a command (default $SHELL) with the profile's credentials",
+    args: [
+      { name: "profile", required: true, complete: "profile" },
+      {
+        name: "command",
+        variadic: true,
+        description: "the command and its arguments, after --",
+        complete: "command",
+      },
+    ],
+    options: CREDENTIAL_OPTIONS,
+    run: async ([profile, command], options) => {
+      const { execCommand } = await import("../commands/exec.ts");
+      return await execCommand(profile, command, credentialFlags(options));
+    },
+  }),
+  defineCommand({
+    name: "export",
+    description: "print the profile's credentials (env lines, credential_process JSON, or ini)",
+    args: [{ name: "profile", required: true, complete: "profile" }],
+    options: {
+      format: {
+        kind: "value",
+        short: "-f",
+        long: "--format",
+        value: "format",
+        description: "env, json or ini",
+        default: "env",
+        complete: FORMAT_WORDS,
+      },
+      ...CREDENTIAL_OPTIONS,
+    },
+    run: async ([profile], options) => {
+      const { exportCommand } = await import("../commands/export.ts");
+      await exportCommand(profile, options.format, credentialFlags(options));
+    },
+  }),
+  defineCommand({
+    name: "clear",
+    description: "delete cached sessions (all, or one profile's)",
+    args: [{ name: "profile", complete: "profile" }],
+    options: { backend: BACKEND },
+    run: async ([profile], options) => {
+      const { clearCommand } = await import("../commands/clear.ts");
+      await clearCommand(profile, options);
+    },
+  }),
+  defineCommand({
+    name: "lock",
+    description: "forget the fast cache: cached credentials and the file backend's unlocked key",
+    args: [],
+    options: {},
+    run: async () => {
+      const { lockCommand } = await import("../commands/lock.ts");
+      lockCommand();
+    },
+  }),
+  defineCommand({
+    name: "server",
+    description: "serve a profile's credentials to SDKs on 127.0.0.1 (ECS container protocol)",
+    args: [{ name: "profile", complete: "profile" }],
+    options: {
+      region: REGION,
+      mfaToken: {
+        ...MFA_TOKEN,
+        description: "MFA code for the first fetch, instead of prompting",
+      },
+      idle: {
+        kind: "value",
+        long: "--idle",
+        value: "duration",
+        description:
+          "exit after this long without requests (0: never; default: VAULTSH_SERVER_IDLE, else 15m in the background, never in the foreground)",
+        parse: durationFlag("zero allowed"),
+      },
+      detach: {
+        kind: "flag",
+        long: "--detach",
+        description: "start (or reuse) the shared background server, print its variables",
+      },
+      stop: { kind: "flag", long: "--stop", description: "stop the profile's running servers" },
+      list: { kind: "flag", long: "--list", description: "list the running servers" },
+      background: {
+        kind: "flag",
+        long: "--background",
+        description: "internal: the server ensureServer starts",
+        hidden: true,
+      },
+      backend: BACKEND,
+    },
+    run: async ([profile], options) => {
+      const { serverCommand } = await import("../commands/server.ts");
+      await serverCommand(profile, options);
+    },
+  }),
+  defineCommand({
+    name: "login",
+    description: "AWS console sign-in URL for the profile (opens a browser unless --stdout)",
+    args: [{ name: "profile", required: true, complete: "profile" }],
+    options: {
+      stdout: {
+        kind: "flag",
+        short: "-s",
+        long: "--stdout",
+        description: "print the sign-in URL instead of opening a browser",
+      },
+      path: {
+        kind: "value",
+        long: "--path",
+        value: "path",
+        description: "console page to open, e.g. s3/home",
+      },
+      ...CREDENTIAL_OPTIONS,
+    },
+    afterHelp:
+      "\nA role profile signs in as the role. An IAM user without a role signs in through\n" +
+      "GetFederationToken with an allow-all session policy (so: with the user's own\n" +
+      "permissions), made with the stored long-term key, since GetFederationToken refuses\n" +
+      "session credentials. The URL signs anyone in for 15 minutes: keep it to yourself.\n",
+    run: async ([profile], options) => {
+      const { loginCommand } = await import("../commands/login.ts");
+      await loginCommand(profile, {
+        ...credentialFlags(options),
+        stdout: options.stdout,
+        path: options.path,
+      });
+    },
+  }),
+  defineCommand({
+    name: "rotate",
+    description: "replace the stored access key through IAM: create, store, verify, delete the old",
+    args: [{
+      name: "profile",
+      required: true,
+      description: "the profile whose key (or whose source_profile's key) to rotate",
+      complete: "profile",
+    }],
+    options: {
+      session: {
+        ...NO_SESSION,
+        description: "call IAM with the key itself, not an MFA session",
+      },
+      mfaToken: MFA_TOKEN,
+      wait: {
+        kind: "value",
+        long: "--wait",
+        value: "duration",
+        description: "how long to wait for IAM to accept the new key (default 30s)",
+        parse: durationFlag("positive"),
+      },
+      backend: BACKEND,
+    },
+    run: async ([profile], options) => {
+      const { rotateCommand } = await import("../commands/rotate.ts");
+      await rotateCommand(profile, {
+        noSession: !options.session,
+        mfaToken: options.mfaToken,
+        backend: options.backend,
+        waitSeconds: options.wait,
+      });
+    },
+  }),
+  defineCommand({
+    name: "import",
+    description: "copy the long-term keys aws-vault stored into vaultsh's keychain",
+    args: [
+      { name: "tool", required: true, description: "aws-vault", complete: ["aws-vault"] },
+      {
+        name: "profiles",
+        variadic: true,
+        description: "only these (default: every long-term key aws-vault stores)",
+      },
+    ],
+    options: {
+      force: { ...FORCE, description: "replace keys vaultsh already stores" },
+      from: {
+        kind: "value",
+        long: "--from",
+        value: "backend",
+        description: "aws-vault's backend: secret-service or file (default: both)",
+        complete: ["secret-service", "file"],
+      },
+      backend: BACKEND,
+    },
+    run: async ([tool, profiles], options) => {
+      const { importCommand } = await import("../commands/import.ts");
+      await importCommand(tool, profiles, options);
+    },
+  }),
+  defineCommand({
+    name: "doctor",
+    description: "check config, keychain, shell integration, markers and the installed binary",
+    args: [],
+    options: {
+      json: { kind: "flag", long: "--json", description: "print JSON" },
+      backend: BACKEND,
+    },
+    run: async (_, options) => {
+      const { doctorCommand } = await import("../commands/doctor.ts");
+      return await doctorCommand(options);
+    },
+  }),
+];

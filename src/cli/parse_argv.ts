@@ -1,0 +1,274 @@
+/**
+ * The command line parser, driven by the command table. It keeps the rules users of the
+ * commander-based vaultsh knew: options may come before or after arguments, `--` ends them,
+ * `-nt CODE` and `--region=X` work, a value option takes the next word whatever it looks like,
+ * program options come before the command, and `--help` anywhere after an unknown word wins.
+ */
+import { UsageError } from "../errors.ts";
+import { closeMatches } from "../util/did_you_mean.ts";
+import { type CommandRow, optionFlags, type OptionSpec } from "./command_spec.ts";
+import { commandHelp, helpWidth, programHelp } from "./help.ts";
+
+export interface Program {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly commands: readonly CommandRow[];
+}
+
+/** What the command line asks for: text to print, or a command to run. */
+export type Invocation =
+  | {
+    readonly kind: "print";
+    readonly text: string;
+    readonly stream: "stdout" | "stderr";
+    readonly code: number;
+  }
+  | {
+    readonly kind: "run";
+    readonly command: CommandRow;
+    readonly args: readonly unknown[];
+    readonly options: Readonly<Record<string, unknown>>;
+  };
+
+const VERSION: OptionSpec = {
+  kind: "flag",
+  long: "--version",
+  short: "-V",
+  description: "output the version number",
+};
+
+/** Parses `argv` (without the program name); usage errors throw UsageError (exit 2). */
+export function parseArgv(program: Program, argv: readonly string[]): Invocation {
+  const usage = (why: string): never => {
+    const command = argv.find((arg) => !arg.startsWith("-"));
+    throw new UsageError(
+      "usage",
+      why,
+      command === undefined
+        ? `see '${program.name} --help'`
+        : `see '${program.name} ${command} --help'`,
+    );
+  };
+  return parseProgram(program, argv, usage);
+}
+
+type Fail = (why: string) => never;
+
+function parseProgram(program: Program, argv: readonly string[], fail: Fail): Invocation {
+  const printHelp = (stream: "stdout" | "stderr"): Invocation => ({
+    kind: "print",
+    text: programHelp(
+      {
+        name: program.name,
+        description: program.description,
+        options: [[optionFlags(VERSION), VERSION.description]],
+        commands: program.commands,
+      },
+      helpWidth(stream),
+    ),
+    stream,
+    code: 0,
+  });
+  const find = (name: string | undefined) =>
+    name === undefined
+      ? undefined
+      : program.commands.find((row) => row.name === name || row.aliases.includes(name));
+
+  let version = false;
+  const { operands, unknown } = scan(argv, {
+    find: (arg) => VERSION.long === arg || VERSION.short === arg ? VERSION : undefined,
+    set: () => version = true,
+    isCommand: (arg) => find(arg) !== undefined || arg === "help",
+    fail,
+  });
+  if (version) return { kind: "print", text: `${program.version}\n`, stream: "stdout", code: 0 };
+
+  const command = find(operands[0]);
+  if (command !== undefined) {
+    return parseCommand(program.name, command, operands.slice(1), unknown, fail);
+  }
+  if (operands[0] === "help") {
+    const name = operands[1];
+    if (name === undefined || name === "") return printHelp("stdout");
+    const wanted = find(name);
+    if (wanted === undefined) return printHelp("stderr");
+    return commandHelpOutput(program.name, wanted);
+  }
+  if (operands.length === 0 && unknown.length === 0) return printHelp("stderr");
+  if (unknown.some(isHelp)) return printHelp("stdout");
+  if (operands.length > 0) {
+    const names = program.commands.filter((row) => !row.hidden).flatMap((
+      row,
+    ) => [row.name, ...row.aliases.slice(0, 1)]);
+    return fail(`unknown command '${operands[0]}'${suggest(operands[0]!, [...names, "help"])}`);
+  }
+  return fail(unknownOption(unknown[0]!, [VERSION]));
+}
+
+function parseCommand(
+  programName: string,
+  command: CommandRow,
+  operandsBefore: readonly string[],
+  rest: readonly string[],
+  fail: Fail,
+): Invocation {
+  const specs = Object.entries(command.options);
+  const keys = new Map(specs.map(([key, option]) => [option, key]));
+  const values: Record<string, unknown> = {};
+  for (const [key, option] of specs) {
+    values[key] = option.kind === "negated"
+      ? true
+      : option.kind === "value" && option.default !== undefined
+      ? option.default
+      : undefined;
+  }
+  const parsed = scan(rest, {
+    find: (arg) => [...keys.keys()].find((option) => option.long === arg || option.short === arg),
+    set: (option, text) => {
+      const key = keys.get(option)!;
+      if (option.kind === "flag") values[key] = true;
+      else if (option.kind === "negated") values[key] = false;
+      else {
+        values[key] = option.parse === undefined ? text : option.parse(text!, option.long);
+      }
+    },
+    leaf: true,
+    fail,
+  });
+  if (parsed.unknown.some(isHelp)) return commandHelpOutput(programName, command);
+  if (parsed.unknown.length > 0) {
+    return fail(unknownOption(parsed.unknown[0]!, Object.values(command.options)));
+  }
+
+  const words = [...operandsBefore, ...parsed.operands];
+  const args: unknown[] = [];
+  command.args.forEach((arg, index) => {
+    if (arg.required === true && words[index] === undefined) {
+      fail(`missing required argument '${arg.name}'`);
+    }
+    args.push(arg.variadic === true ? words.slice(index) : words[index]);
+  });
+  if (command.args.at(-1)?.variadic !== true && words.length > command.args.length) {
+    const expected = command.args.length;
+    fail(
+      `too many arguments for '${command.name}'. Expected ${expected} argument${
+        expected === 1 ? "" : "s"
+      } but got ${words.length}: ${words.join(", ")}.`,
+    );
+  }
+  return { kind: "run", command, args, options: values };
+}
+
+function commandHelpOutput(programName: string, command: CommandRow): Invocation {
+  return {
+    kind: "print",
+    text: commandHelp(programName, command, [], helpWidth("stdout")),
+    stream: "stdout",
+    code: 0,
+  };
+}
+
+function isHelp(arg: string): boolean {
+  return arg === "-h" || arg === "--help";
+}
+
+function unknownOption(flag: string, options: readonly OptionSpec[]): string {
+  if (!flag.startsWith("--")) return `unknown option '${flag}'`;
+  const longs = options.filter((option) => option.hidden !== true).map((option) => option.long);
+  return `unknown option '${flag}'${suggest(flag, [...longs, "--help"])}`;
+}
+
+function suggest(word: string, candidates: readonly string[]): string {
+  const similar = closeMatches(word, candidates);
+  if (similar.length > 1) return `\n(Did you mean one of ${similar.join(", ")}?)`;
+  if (similar.length === 1) return `\n(Did you mean ${similar[0]}?)`;
+  return "";
+}
+
+interface Level {
+  /** The option an exact word names. */
+  readonly find: (arg: string) => OptionSpec | undefined;
+  /** Records an option; `text` is its value for value options. */
+  readonly set: (option: OptionSpec, text?: string) => void;
+  /** At the top level: a word that starts a command, ending the program's options. */
+  readonly isCommand?: (arg: string) => boolean;
+  /** A command without subcommands, where `-5` is an argument. */
+  readonly leaf?: boolean;
+  readonly fail: Fail;
+}
+
+/**
+ * Splits words into operands and the unknown rest, recording known options on the way. The
+ * first unknown option sends every later non-option word to the unknown rest too.
+ */
+function scan(args: readonly string[], level: Level): { operands: string[]; unknown: string[] } {
+  const operands: string[] = [];
+  const unknown: string[] = [];
+  let dest = operands;
+  let i = 0;
+  let group: string | undefined;
+  while (i < args.length || group !== undefined) {
+    const arg = group ?? args[i++]!;
+    group = undefined;
+    if (arg === "--") {
+      if (dest === unknown) dest.push(arg);
+      dest.push(...args.slice(i));
+      break;
+    }
+    if (maybeOption(arg)) {
+      const option = level.find(arg);
+      if (option !== undefined) {
+        if (option.kind === "value") {
+          const value = args[i++];
+          if (value === undefined) level.fail(`option '${optionFlags(option)}' argument missing`);
+          level.set(option, value);
+        } else {
+          level.set(option);
+        }
+        continue;
+      }
+    }
+    // a group of short options: -nt123456 is -n -t 123456
+    if (arg.length > 2 && arg[0] === "-" && arg[1] !== "-") {
+      const option = level.find(`-${arg[1]}`);
+      if (option !== undefined) {
+        if (option.kind === "value") {
+          level.set(option, arg.slice(2));
+        } else {
+          level.set(option);
+          group = `-${arg.slice(2)}`;
+        }
+        continue;
+      }
+    }
+    if (/^--[^=]+=/.test(arg)) {
+      const index = arg.indexOf("=");
+      const option = level.find(arg.slice(0, index));
+      if (option?.kind === "value") {
+        level.set(option, arg.slice(index + 1));
+        continue;
+      }
+    }
+    if (dest === operands && maybeOption(arg) && !(level.leaf === true && negativeNumber(arg))) {
+      dest = unknown;
+    }
+    if (level.isCommand !== undefined && operands.length === 0 && unknown.length === 0) {
+      if (level.isCommand(arg)) {
+        operands.push(arg);
+        (arg === "help" ? operands : unknown).push(...args.slice(i));
+        break;
+      }
+    }
+    dest.push(arg);
+  }
+  return { operands, unknown };
+}
+
+function maybeOption(arg: string): boolean {
+  return arg.length > 1 && arg[0] === "-";
+}
+
+function negativeNumber(arg: string): boolean {
+  return /^-(\d+|\d*\.\d+)([eE][+-]?\d+)?$/.test(arg);
+}
