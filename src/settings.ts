@@ -34,6 +34,8 @@ export interface Settings {
    */
   readonly lockTimeout: number;
   readonly debug: boolean;
+  /** `VAULTSH_QUIET=1`: no line announcing each switch of a shell's credentials. */
+  readonly quiet: boolean;
 }
 
 /** Reads the settings from an environment (the process's by default). */
@@ -57,6 +59,7 @@ export function loadSettings(env: Env = Deno.env.toObject()): Settings {
     minTtl: durationVar(env, "VAULTSH_MIN_TTL") ?? 300,
     lockTimeout: durationVar(env, "VAULTSH_LOCK_TIMEOUT") ?? 120,
     debug: env.VAULTSH_DEBUG === "1",
+    quiet: env.VAULTSH_QUIET === "1",
   };
 }
 
