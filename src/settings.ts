@@ -44,6 +44,8 @@ export interface Settings {
    */
   readonly fastCacheTtl: number;
   readonly debug: boolean;
+  /** `VAULTSH_QUIET=1`: no line announcing each switch of a shell's credentials. */
+  readonly quiet: boolean;
 }
 
 /** Reads the settings from an environment (the process's by default). */
@@ -69,6 +71,7 @@ export function loadSettings(env: Env = Deno.env.toObject()): Settings {
     fastCache: env.VAULTSH_FAST_CACHE !== "0",
     fastCacheTtl: durationVar(env, "VAULTSH_FAST_CACHE_TTL") ?? 3600,
     debug: env.VAULTSH_DEBUG === "1",
+    quiet: env.VAULTSH_QUIET === "1",
   };
 }
 

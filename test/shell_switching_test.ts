@@ -146,6 +146,47 @@ for (const shell of SHELLS) {
   });
 }
 
+/** What a command printed besides progress lines ("…"): the switch lines and any notice. */
+function said(output: string): string[] {
+  return output.split("\n").filter((line) => line !== "" && !line.endsWith("…"));
+}
+
+for (const shell of SHELLS) {
+  Deno.test({
+    name:
+      `${shell}: every switch says in one line which profile until when; renewal and VAULTSH_QUIET=1 say nothing`,
+    ...needs(shell, "tmux", ...KEYRING),
+    async fn() {
+      await using box = await seededBox(sts, { TZ: "UTC" });
+      const marker = await writeMarker(`${box.home}/proj_a`, "account_a\n");
+      await allow(box, marker);
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+      const until = String.raw`until \d\d:\d\d \((59m|1h00m) left\)`;
+
+      assert.match(
+        said(await useWithMfa(sh, sts, "account_b")).at(-1)!,
+        new RegExp(`^vaultsh: account_b ${until}$`),
+      );
+      const entered = said(await runNoMfa(sh, "cd proj_a"));
+      assert.equal(entered.length, 1, entered.join("\n"));
+      assert.match(entered[0]!, new RegExp(`^vaultsh: account_a ${until}, from ${marker}$`));
+      assert.deepEqual(said(await runNoMfa(sh, "")), [], "an idle prompt says nothing");
+      const left = said(await runNoMfa(sh, "cd .."));
+      assert.equal(left.length, 1, left.join("\n"));
+      assert.match(left[0]!, new RegExp(`^vaultsh: account_b ${until}, restored$`));
+      assert.deepEqual(said(await runNoMfa(sh, "vaultsh use --off")), [
+        "vaultsh: no AWS credentials",
+      ]);
+
+      await sh.run(shell === "fish" ? "set -gx VAULTSH_QUIET 1" : "export VAULTSH_QUIET=1");
+      assert.deepEqual(said(await runNoMfa(sh, "cd proj_a")), []);
+      assert.equal(await heldProfile(sh), "account_a");
+      assert.deepEqual(said(await runNoMfa(sh, "vaultsh use account_c")), []);
+      assert.equal(await heldProfile(sh), "account_c");
+    },
+  });
+}
+
 Deno.test("allow and deny start the shell's marker scope over only for the marker governing it", async () => {
   await using box = await Sandbox.create();
   const here = await writeMarker(`${box.home}/here`, "account_a\n");

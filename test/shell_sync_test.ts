@@ -5,6 +5,7 @@ import { MfaRequired } from "../src/credentials/mfa.ts";
 import {
   type MarkerVerdict,
   ShellSync,
+  type Switch,
   type SyncDeps,
   type SyncResult,
 } from "../src/session/shell_sync.ts";
@@ -23,6 +24,7 @@ class FakeShell {
   needsMfa = new Set<string>();
   issued = 0;
   notices: string[] = [];
+  announced: Switch[] = [];
   failures: unknown[] = [];
   stash = new Map<string, Record<string, string>>();
   interactive = true;
@@ -100,6 +102,7 @@ class FakeShell {
         },
       },
       notice: (message) => this.notices.push(message),
+      announce: (change) => this.announced.push(change),
       failure: (error) => this.failures.push(error),
     };
   }
@@ -299,6 +302,7 @@ Deno.test("ShellSync.hook() renews credentials in the refresh window without pro
   assert.notEqual(shell.env.AWS_ACCESS_KEY_ID, firstKey);
   assert.equal(result.refreshAt, shell.now + 3600 - 300);
   assert.deepEqual(shell.notices, []);
+  assert.equal(shell.announced.length, 1, "use announced itself, the renewal did not");
 });
 
 Deno.test("ShellSync.hook() gives one notice per expiry when renewal needs an MFA code", async () => {
@@ -476,6 +480,28 @@ function assertHolds(shell: FakeShell, held: Held, start: Record<string, string>
   }
 }
 
+/** One line per switch: always for use and --off, and whenever what the shell holds changed. */
+function assertAnnounced(
+  announced: Switch[],
+  before: Held,
+  held: Held,
+  step: Step,
+  start: Record<string, string>,
+  trail: Step[],
+) {
+  const where = JSON.stringify({ trail, announced });
+  assert.ok(announced.length <= 1, where);
+  const changed = JSON.stringify(before) !== JSON.stringify(held);
+  if (changed || step.op === "use" || step.op === "off") assert.equal(announced.length, 1, where);
+  const change = announced[0];
+  if (change === undefined) return;
+  if (held.kind === "profile") {
+    assert.equal(change.kind === "profile" && change.profile, held.profile, where);
+  } else if (held.kind === "start" && Object.keys(start).length > 0) {
+    assert.equal(change.kind, "own", where);
+  } else assert.equal(change.kind, "none", where);
+}
+
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant("cd" as const), dir: fc.constantFrom(...DIRS) }),
   fc.record({ op: fc.constant("use" as const), profile: fc.constantFrom(...PROFILES) }),
@@ -486,7 +512,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ op: "prompt" as const }),
 );
 
-Deno.test("ShellSync holds what the user last asked for over any sequence of use, cd, allow, deny, pin and use --off", async () => {
+Deno.test("ShellSync holds what the user last asked for, announcing each switch in one line, over any sequence of use, cd, allow, deny, pin and use --off", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(stepArbitrary, { maxLength: 25 }),
@@ -508,8 +534,12 @@ Deno.test("ShellSync holds what the user last asked for over any sequence of use
         const trail: Step[] = [];
         for (const step of steps) {
           trail.push(step);
+          const before = model.expected();
+          shell.announced = [];
           await runStep(shell, model, step);
-          assertHolds(shell, model.expected(), start, trail);
+          const held = model.expected();
+          assertHolds(shell, held, start, trail);
+          assertAnnounced(shell.announced, before, held, step, start, trail);
           assert.deepEqual(shell.failures, [], JSON.stringify(trail));
           // hand-exported secrets wait in the stash only while something displaces them
           const stashed = shell.state?.saved?.stash === undefined ? 0 : 1;

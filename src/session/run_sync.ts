@@ -15,6 +15,7 @@ import type { CredentialFlags } from "../commands/credential_flags.ts";
 import { EnvStash } from "./env_stash.ts";
 import { type MarkerVerdict, ShellSync, type SyncResult } from "./shell_sync.ts";
 import { decodeState, encodeState } from "./shell_state.ts";
+import { switchLine } from "./switch_line.ts";
 
 /** What the shell function and hooks pass in the environment (never secrets). */
 export interface ShellContext {
@@ -89,6 +90,9 @@ export async function runSync(
     marker: (path) => evaluateMarker(path, trust),
     stash: new EnvStashLazy(app, now),
     notice: (message) => log.warn(message),
+    announce(change) {
+      if (!app.settings.quiet) log.info(switchLine(change, now()));
+    },
     failure: (error) => {
       if (error instanceof VaultshError) log.error(`${error.what}: ${error.why}`, error.hint);
       else log.error(String(error));

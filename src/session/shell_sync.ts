@@ -44,6 +44,26 @@ export interface ApplyRequest {
   readonly interactive: boolean;
 }
 
+/**
+ * A change of what the shell holds, announced in one line: `use`, entering a marked tree,
+ * leaving one (renewals, and a nested marker naming the same profile, change nothing to say).
+ */
+export type Switch =
+  | {
+    readonly kind: "profile";
+    readonly profile: string;
+    /** `marker`: the marker's profile applied; `restore`: what the shell held before a marker. */
+    readonly why: "use" | "marker" | "restore";
+    /** The marker applied ("" unless `why` is marker). */
+    readonly marker: string;
+    readonly expires: number | undefined;
+    readonly server: boolean;
+  }
+  /** The variables the shell had before a marker, put back. */
+  | { readonly kind: "own" }
+  /** No credentials; `until`: a marker whose tree must be left first (`use --off` in it). */
+  | { readonly kind: "none"; readonly until: string };
+
 /** Credentials for the shell: its variables, when they expire, and what they depend on. */
 export interface Issued {
   readonly env: EnvChange;
@@ -79,6 +99,8 @@ export interface SyncDeps {
   };
   /** One line for the user (stderr). */
   notice(message: string): void;
+  /** Says what the shell holds now, after a switch. */
+  announce(change: Switch): void;
   /** Reports a failure as one line (stderr); the shell stays as it was. */
   failure(error: unknown): void;
 }
@@ -153,6 +175,7 @@ export class ShellSync {
     await this.#choose(marker, async () => {
       await this.#apply(profile, {
         via: "manual",
+        why: "use",
         scope: marker,
         ...request,
         interactive: this.#deps.interactive,
@@ -162,10 +185,11 @@ export class ShellSync {
 
   /** `vaultsh use --off`: no credentials, inside a marker's tree until its scope ends. */
   async off(marker: string): Promise<void> {
-    await this.#choose(marker, () => {
+    const inMarker = await this.#choose(marker, () => {
       this.#clear();
       return Promise.resolve();
     });
+    this.#deps.announce({ kind: "none", until: inMarker ? marker : "" });
   }
 
   /**
@@ -173,7 +197,7 @@ export class ShellSync {
    * what the shell held before the marker stays saved for leaving; elsewhere it becomes what
    * the shell holds, and anything saved earlier is dropped.
    */
-  async #choose(marker: string, change: () => Promise<void>): Promise<void> {
+  async #choose(marker: string, change: () => Promise<void>): Promise<boolean> {
     this.#adopt();
     const inMarker = marker !== "" && (await this.#deps.marker(marker)).kind === "trusted";
     const previous = this.#state.saved;
@@ -188,6 +212,7 @@ export class ShellSync {
     if (!inMarker) await this.#dropStash(previous);
     this.#state.saved = saved;
     this.#scope = marker;
+    return inMarker;
   }
 
   async #dropStash(saved: Saved | undefined): Promise<void> {
@@ -250,6 +275,7 @@ export class ShellSync {
       await this.#restore(marker);
     } else if (applied?.via === "marker") {
       this.#clear();
+      this.#deps.announce({ kind: "none", until: "" });
     }
   }
 
@@ -259,6 +285,7 @@ export class ShellSync {
   ): Promise<void> {
     await this.#apply(verdict.profile, {
       via: "marker",
+      why: "marker",
       scope: marker,
       region: verdict.region,
       server: verdict.server,
@@ -268,7 +295,9 @@ export class ShellSync {
 
   async #apply(
     profile: string,
-    options: { via: Applied["via"]; scope: string } & ApplyRequest,
+    options:
+      & { via: Applied["via"]; why: "use" | "marker" | "restore"; scope: string }
+      & ApplyRequest,
     rethrow = false,
   ): Promise<boolean> {
     let result;
@@ -290,6 +319,14 @@ export class ShellSync {
       ...(result.watch === undefined ? {} : { watch: result.watch }),
     };
     this.#state.notified = undefined;
+    this.#deps.announce({
+      kind: "profile",
+      profile,
+      why: options.why,
+      marker: options.why === "marker" ? options.scope : "",
+      expires: result.expires,
+      server: options.server === true,
+    });
     return true;
   }
 
@@ -323,12 +360,16 @@ export class ShellSync {
       // no prompt while leaving a directory: without a cached session, say so and clear
       const restored = await this.#apply(saved.profile, {
         via: "manual",
+        why: "restore",
         scope: marker,
         region: saved.region,
         server: saved.server,
         interactive: false,
       });
-      if (!restored) this.#clear();
+      if (!restored) {
+        this.#clear();
+        this.#deps.announce({ kind: "none", until: "" });
+      }
       return;
     }
     const secrets = saved.stash === undefined
@@ -341,6 +382,8 @@ export class ShellSync {
       );
     }
     this.#state.applied = undefined;
+    const own = MANAGED_VARIABLES.some((name) => this.#current(name) !== null);
+    this.#deps.announce(own ? { kind: "own" } : { kind: "none", until: "" });
   }
 
   async #refreshIfDue(): Promise<void> {
