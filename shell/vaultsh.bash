@@ -6,7 +6,7 @@
 # - a PROMPT_COMMAND hook finds the governing .awsvault marker in shell code and starts the
 #   binary only when the marker changed, the credentials are due for renewal or their server
 #   exited;
-# - completion of subcommands and profile names.
+# - completion, appended from shell/completions/vaultsh.bash.
 #
 # Bookkeeping lives in shell variables that are never exported and never hold a secret:
 # __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
@@ -76,21 +76,6 @@ else
             ;;
         esac
     }
-
-    __vaultsh_complete() {
-        \builtin local cur="${COMP_WORDS[COMP_CWORD]}" words
-        if ((COMP_CWORD == 1)); then
-            words='use add list remove clear exec export allow deny pin status login rotate doctor import server init'
-        else
-            case ${COMP_WORDS[1]} in
-            use | add | remove | rm | clear | exec | export | pin | login | rotate) words=$(\command @VAULTSH@ list --names 2>/dev/null) ;;
-            init) words='bash zsh fish' ;;
-            *) return 0 ;;
-            esac
-        fi
-        \builtin mapfile -t COMPREPLY < <(\builtin compgen -W "$words" -- "$cur")
-    }
-    \builtin complete -F __vaultsh_complete vaultsh
 
     # Install the hook once, first in line so later prompt code (starship's aws module) sees the
     # new credentials; PROMPT_COMMAND may be a string or, since bash 5.1, an array.

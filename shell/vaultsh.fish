@@ -6,7 +6,7 @@
 #   code and start the binary only when the marker changed or the credentials are due for
 #   renewal; the PWD hook is armed only while the prompt is shown (direnv's approach), so a
 #   `cd` inside a script or function never triggers it;
-# - completion of subcommands and profile names.
+# - completion, appended from shell/completions/vaultsh.fish.
 #
 # Bookkeeping lives in global variables that are never exported and never hold a secret:
 # __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
@@ -81,15 +81,6 @@ function vaultsh
             __VAULTSH_STATE="$__vaultsh_state" command @VAULTSH@ $argv
     end
 end
-
-function __vaultsh_profiles
-    command @VAULTSH@ list --names 2>/dev/null
-end
-
-complete -c vaultsh -e
-complete -c vaultsh -f -n __fish_use_subcommand -a 'use add list remove clear exec export allow deny pin status login rotate doctor import server init'
-complete -c vaultsh -f -n '__fish_seen_subcommand_from use add remove rm clear exec export pin login rotate' -a '(__vaultsh_profiles)'
-complete -c vaultsh -f -n '__fish_seen_subcommand_from init' -a 'bash zsh fish'
 
 if status is-interactive
     function __vaultsh_prompt_hook --on-event fish_prompt

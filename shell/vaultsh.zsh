@@ -7,7 +7,7 @@
 # - chpwd and precmd hooks find the governing .awsvault marker in shell code and start the
 #   binary only when the marker changed, the credentials are due for renewal or their server
 #   exited; they do nothing in subshells, completion functions and non-interactive shells;
-# - completion of subcommands and profile names.
+# - completion, appended from shell/completions/vaultsh.zsh.
 #
 # Bookkeeping lives in shell variables that are never exported and never hold a secret:
 # __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
@@ -73,22 +73,6 @@ vaultsh() {
         ;;
     esac
 }
-
-__vaultsh_complete() {
-    if ((CURRENT == 2)); then
-        compadd -- use add list remove clear exec export allow deny pin status login rotate doctor import server init
-    else
-        case ${words[2]} in
-        use | add | remove | rm | clear | exec | export | pin | login | rotate)
-            compadd -- "${(@f)"$(\command @VAULTSH@ list --names 2>/dev/null)"}"
-            ;;
-        init) compadd -- bash zsh fish ;;
-        esac
-    fi
-}
-if (($+functions[compdef])); then
-    compdef __vaultsh_complete vaultsh
-fi
 
 # Install the hooks once, first in line so later prompt code (starship's aws module) sees the
 # new credentials; chpwd also catches directory changes made by ZLE widgets.

@@ -330,7 +330,7 @@ Deno.test({
     const bash = async (words: string) =>
       await clean(box, "bash", [...BASH_STRICT, `eval "$(vaultsh init bash)"\n${complete(words)}`]);
     assert.equal(await bash("vaultsh us"), "use\n");
-    assert.equal(await bash("vaultsh init ''"), "bash\nzsh\nfish\n");
+    assert.equal(await bash("vaultsh init ''"), "zsh\nbash\nfish\n");
     assert.equal(await bash("vaultsh use account_"), "account_a\naccount_b\naccount_c\n");
     // the word being completed is data, even where bash would evaluate an array subscript
     assert.equal(await bash("vaultsh use 'x a[$(touch${IFS}pwned)]=1'"), "\n");

@@ -35,7 +35,8 @@ export const COMMANDS: readonly CommandRow[] = [
     options: {},
     run: async ([shell]) => {
       const { initCommand } = await import("../commands/init.ts");
-      initCommand(shell);
+      const { completionScript } = await import("./completion.ts");
+      initCommand(shell, completionScript);
     },
   }),
   defineCommand({

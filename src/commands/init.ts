@@ -3,7 +3,7 @@ import bashScript from "../../shell/vaultsh.bash" with { type: "text" };
 import fishScript from "../../shell/vaultsh.fish" with { type: "text" };
 import zshScript from "../../shell/vaultsh.zsh" with { type: "text" };
 import { VaultshError } from "../errors.ts";
-import { getShell } from "../shells/shell.ts";
+import { getShell, type ShellName } from "../shells/shell.ts";
 import { writeStdout } from "../util/stdout.ts";
 
 const SCRIPTS = { bash: bashScript, zsh: zshScript, fish: fishScript } as const;
@@ -11,9 +11,16 @@ const SCRIPTS = { bash: bashScript, zsh: zshScript, fish: fishScript } as const;
 /** The one placeholder in shell/*: the binary's absolute path, quoted for the target shell. */
 const PLACEHOLDER = "@VAULTSH@";
 
-export function initCommand(shellName: string): void {
+/** `completion` renders the completion script appended to the integration, given the quoted path. */
+export function initCommand(
+  shellName: string,
+  completion?: (shell: ShellName, bin: string) => string,
+): void {
   const shell = getShell(shellName);
-  writeStdout(SCRIPTS[shell.name].replaceAll(PLACEHOLDER, shell.quote(selfPath())));
+  const bin = shell.quote(selfPath());
+  writeStdout(
+    SCRIPTS[shell.name].replaceAll(PLACEHOLDER, bin) + (completion?.(shell.name, bin) ?? ""),
+  );
 }
 
 /**
