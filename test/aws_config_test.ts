@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { AwsConfig, type ResolveOptions } from "../src/aws/aws_config.ts";
+import { readConfigFiles, type Section } from "../src/aws/config_files.ts";
+import { ProfileResolver } from "../src/aws/profile_resolver.ts";
 import { isMfaSerial, parseArn, parseRoleArn } from "../src/aws/arn.ts";
 import { VaultshError } from "../src/errors.ts";
 import { loadSettings } from "../src/settings.ts";
@@ -402,6 +404,167 @@ Deno.test("resolve() names the cycle when source_profile loops", async () => {
     'profile "s3" in ~/.aws/config: source_profile loop: s1 -> s2 -> s3 -> s1',
   );
   assert.ok(error.hint !== undefined);
+});
+
+// ---------------------------------------------------------------- large configs
+
+/** `[profile p0]` ... `[profile p<n-1>]`, each including the one before: an include chain n deep. */
+function includeChain(n: number, close = false): string {
+  const lines = [
+    "[default]",
+    "region = eu-west-1",
+    "",
+    "[profile p0]",
+    "role_arn = " +
+    "arn:aws:iam::111111111111:role/r0",
+    "source_profile = base",
+    close ? `include_profile = p${n - 1}` : "",
+    "",
+  ];
+  lines.push("[profile base]", "mfa_serial = arn:aws:iam::000000000000:mfa/u", "");
+  for (let i = 1; i < n; i++) {
+    lines.push(`[profile p${i}]`, `include_profile = p${i - 1}`, `role_session_name = s${i}`, "");
+  }
+  return lines.join("\n");
+}
+
+/** A source_profile chain n deep: q<i> takes its credentials from q<i-1>. */
+function sourceChain(n: number, close = false): string {
+  const lines = [`[profile q0]`, close ? `source_profile = q${n - 1}` : "", ""];
+  for (let i = 1; i < n; i++) {
+    lines.push(
+      `[profile q${i}]`,
+      `source_profile = q${i - 1}`,
+      "role_arn = " +
+        `arn:aws:iam::111111111111:role/q${i}`,
+      "",
+    );
+  }
+  return lines.join("\n");
+}
+
+/** A Map that counts lookups, to see how much work resolving takes. */
+class CountingMap<K, V> extends Map<K, V> {
+  lookups = 0;
+  override get(key: K): V | undefined {
+    this.lookups++;
+    return super.get(key);
+  }
+}
+
+async function countingResolver(text: string) {
+  const home = await Deno.makeTempDir({ prefix: "vaultsh_aws_config_" });
+  try {
+    await Deno.mkdir(`${home}/.aws`);
+    await Deno.writeTextFile(`${home}/.aws/config`, text);
+    const settings = loadSettings({ HOME: home });
+    const files = await readConfigFiles(settings);
+    const profiles = new CountingMap<string, Section>(files.profiles);
+    return { resolver: new ProfileResolver({ ...files, profiles }, settings.env), profiles };
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+Deno.test("resolve() of every profile reads each section a bounded number of times (include_profile chain)", async () => {
+  const n = 400;
+  const { resolver, profiles } = await countingResolver(includeChain(n));
+  for (const name of resolver.profileNames()) resolver.resolve(name);
+  // linear: a few lookups per profile, not one per profile per level of inclusion
+  assert.ok(profiles.lookups < 20 * n, `${profiles.lookups} section lookups for ${n} profiles`);
+  const deepest = resolver.resolve(`p${n - 1}`);
+  assert.equal(deepest.roleArn, "arn:aws:iam::111111111111:role/r0");
+  assert.equal(deepest.roleSessionName, `s${n - 1}`);
+  assert.equal(deepest.region, "eu-west-1");
+  assert.equal(deepest.sourceProfile?.mfaSerial, "arn:aws:iam::000000000000:mfa/u");
+});
+
+Deno.test("resolve() of every profile reads each section a bounded number of times (source_profile chain)", async () => {
+  const n = 400;
+  const { resolver, profiles } = await countingResolver(sourceChain(n));
+  for (const name of resolver.profileNames()) resolver.resolve(name);
+  assert.ok(profiles.lookups < 20 * n, `${profiles.lookups} section lookups for ${n} profiles`);
+  let depth = 0;
+  for (let p = resolver.resolve(`q${n - 1}`); p.sourceProfile !== undefined; p = p.sourceProfile) {
+    depth++;
+  }
+  assert.equal(depth, n - 1);
+});
+
+Deno.test("AwsConfig resolves all 5,000 profiles of a 5,000-deep include chain", async () => {
+  const config = await load({ config: includeChain(5000) });
+  const names = config.profileNames();
+  assert.equal(names.length, 5002);
+  for (const name of names) config.resolve(name);
+  assert.equal(config.resolve("p4999").roleSessionName, "s4999");
+});
+
+Deno.test("resolve() prints a long include_profile loop as a short chain", async () => {
+  const config = await load({ config: includeChain(5000, true) });
+  const error = resolveError(config, "p4999");
+  assert.equal(
+    error.message,
+    'profile "p4999" in ~/.aws/config: include_profile loop: ' +
+      "p4999 -> p4998 -> p4997 -> … 4,996 more … -> p0 -> p4999",
+  );
+  // every member of the cycle says so, the shortest way
+  assert.match(
+    resolveError(config, "p7").message,
+    /loop: p7 -> p6 -> p5 -> … 4,996 more … -> p8 -> p7$/,
+  );
+});
+
+Deno.test("resolve() prints a long source_profile loop as a short chain", async () => {
+  const config = await load({ config: sourceChain(5000, true) });
+  const error = resolveError(config, "q10");
+  assert.equal(
+    error.message,
+    'profile "q11" in ~/.aws/config: source_profile loop: ' +
+      "q10 -> q9 -> q8 -> … 4,996 more … -> q11 -> q10",
+  );
+});
+
+Deno.test("load() refuses a config larger than 16 MiB with one line naming it", async () => {
+  const home = await Deno.makeTempDir({ prefix: "vaultsh_aws_config_" });
+  try {
+    await Deno.mkdir(`${home}/.aws`);
+    const file = await Deno.open(`${home}/.aws/config`, { write: true, create: true });
+    await file.truncate(16 * 1024 * 1024 + 1);
+    file.close();
+    await assert.rejects(
+      () => AwsConfig.load(loadSettings({ HOME: home })),
+      (error: unknown) => {
+        assert.ok(error instanceof VaultshError);
+        assert.equal(
+          error.message,
+          "config ~/.aws/config: it is larger than the 16 MiB vaultsh reads",
+        );
+        assert.match(error.hint ?? "", /AWS_CONFIG_FILE/);
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("load() stops reading an endless credentials file at the cap (AWS_SHARED_CREDENTIALS_FILE=/dev/zero)", async () => {
+  const home = await Deno.makeTempDir({ prefix: "vaultsh_aws_config_" });
+  try {
+    await assert.rejects(
+      () => AwsConfig.load(loadSettings({ HOME: home, AWS_SHARED_CREDENTIALS_FILE: "/dev/zero" })),
+      (error: unknown) => {
+        assert.ok(error instanceof VaultshError);
+        assert.equal(
+          error.message,
+          "credentials file /dev/zero: it is larger than the 16 MiB vaultsh reads",
+        );
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });
 
 // ---------------------------------------------------------------- errors

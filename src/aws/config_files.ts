@@ -37,12 +37,18 @@ export interface ConfigFiles {
   readonly unreadable: ReadonlyMap<string, number>;
 }
 
+/**
+ * The most vaultsh reads of either file. Configs generated for thousands of accounts stay far
+ * below it; a larger file is a mistake (a log, a disk image) that would only cost time.
+ */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
 // section names the AWS JS SDK's loader throws on (it then reads the whole file as empty)
 const LOADER_BLOCKLIST = ["__proto__", "profile __proto__"];
 
 /**
- * Reads both files. A missing file is an empty one; an unreadable one is a VaultshError naming
- * it.
+ * Reads both files. A missing file is an empty one; an unreadable or oversized one is a
+ * VaultshError naming it.
  */
 export async function readConfigFiles(settings: Settings): Promise<ConfigFiles> {
   const configFile = expandHome(settings.awsConfigFile, settings.home);
@@ -50,8 +56,8 @@ export async function readConfigFiles(settings: Settings): Promise<ConfigFiles> 
   const configShown = displayPath(configFile, settings.home);
   const credentialsShown = displayPath(credentialsFile, settings.home);
   const [configText, credentialsText] = await Promise.all([
-    readOptional(configFile, `config ${configShown}`),
-    readOptional(credentialsFile, `credentials file ${credentialsShown}`),
+    readCapped(configFile, `config ${configShown}`),
+    readCapped(credentialsFile, `credentials file ${credentialsShown}`),
   ]);
   const config = parseIni(configText ?? "");
   const credentialsIni = parseIni(credentialsText ?? "");
@@ -143,16 +149,51 @@ function lowerCaseKeys(section: ReadonlyMap<string, string>): Section {
   return result;
 }
 
-/** The file's text, undefined when it does not exist. */
-async function readOptional(path: string, what: string): Promise<string | undefined> {
-  let bytes: Uint8Array;
+/**
+ * The file's text, undefined when it does not exist. Reads at most one byte past the cap, so a
+ * huge file (or /dev/zero named by AWS_CONFIG_FILE) costs nothing before it is refused.
+ */
+async function readCapped(path: string, what: string): Promise<string | undefined> {
+  let file: Deno.FsFile;
   try {
-    bytes = await Deno.readFile(path);
+    file = await Deno.open(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw new VaultshError(what, `cannot read it: ${ioFailure(error)}`, { cause: error });
   }
-  return new TextDecoder().decode(bytes);
+  try {
+    if ((await file.stat()).size > MAX_CONFIG_BYTES) throw tooLarge(what);
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const buffer = new Uint8Array(64 * 1024);
+    while (true) {
+      const read = await file.read(buffer);
+      if (read === null) break;
+      total += read;
+      if (total > MAX_CONFIG_BYTES) throw tooLarge(what);
+      chunks.push(buffer.slice(0, read));
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return new TextDecoder().decode(bytes);
+  } catch (error) {
+    if (error instanceof VaultshError) throw error;
+    throw new VaultshError(what, `cannot read it: ${ioFailure(error)}`, { cause: error });
+  } finally {
+    file.close();
+  }
+}
+
+function tooLarge(what: string): VaultshError {
+  return new VaultshError(
+    what,
+    `it is larger than the ${MAX_CONFIG_BYTES / 1024 / 1024} MiB vaultsh reads`,
+    { hint: "check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the AWS files" },
+  );
 }
 
 /** `~/x` as the SDKs understand it in AWS_CONFIG_FILE. */

@@ -8,7 +8,13 @@ import type { Env } from "../settings.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 import type { ConfigFiles } from "./config_files.ts";
 import type { ProfileConfig } from "./profile_config.ts";
-import { fromText, profileError, validateProfile, type Value } from "./profile_validation.ts";
+import {
+  fromText,
+  type Mutable,
+  profileError,
+  validateProfile,
+  type Value,
+} from "./profile_validation.ts";
 
 /** Command-line values that win over the environment and the file. */
 export interface ResolveOptions {
@@ -39,9 +45,34 @@ const KNOWN_KEYS = new Set([
   "sts_regional_endpoints",
 ]);
 
+/** A loop of include_profile or source_profile lines. */
+export class ProfileLoopError extends VaultshError {
+  /** The members of the cycle, sorted: the same loop met from any of its profiles. */
+  readonly members: readonly string[];
+
+  constructor(what: string, why: string, cycle: readonly string[], hint: string) {
+    super(what, why, { hint });
+    this.members = [...cycle].sort();
+  }
+}
+
+/** Why resolving a profile failed: the error, made for the profile being resolved. */
+type Failure = (name: string) => VaultshError;
+
+type Resolved = Mutable<ProfileConfig>;
+
+/**
+ * Each profile's merged file values and each source profile's resolution are worked out once
+ * per AwsConfig (and failures remembered too), so resolving every profile (list, doctor) stays
+ * linear in the size of the config however deep include_profile and source_profile go.
+ */
 export class ProfileResolver {
   readonly #files: ConfigFiles;
   readonly #env: Env;
+  /** A profile's values from its section, include chain and `[default]`, nearest first. */
+  readonly #fileValues = new Map<string, ReadonlyMap<string, Value> | Failure>();
+  /** Profiles resolved as a source of another, by options and name. */
+  readonly #sources = new Map<string, ProfileConfig | (() => VaultshError)>();
 
   constructor(files: ConfigFiles, env: Env) {
     this.#files = files;
@@ -68,10 +99,104 @@ export class ProfileResolver {
    */
   resolve(name: string, options: ResolveOptions = {}): ProfileConfig {
     if (!this.hasProfile(name) && options.allowMissing !== true) throw this.#unknownProfile(name);
-    return this.#resolve(name, options, []);
+    const key = JSON.stringify([options.region, options.durationSeconds]);
+    const memoKey = (profile: string) => `${key}\0${profile}`;
+    // the chain from the target down its source_profile links, until a profile resolved before
+    const chain: Resolved[] = [];
+    const index = new Map<string, number>();
+    let below: ProfileConfig | undefined;
+    let failure: { at: number; error: (i: number) => VaultshError } | undefined;
+    for (let current = name; failure === undefined;) {
+      if (chain.length > 0) {
+        const known = this.#sources.get(memoKey(current));
+        if (typeof known === "function") {
+          failure = { at: chain.length - 1, error: known };
+          break;
+        }
+        if (known !== undefined) {
+          below = known;
+          break;
+        }
+      }
+      index.set(current, chain.length);
+      let profile: Resolved;
+      let source: Value | undefined;
+      try {
+        const values = this.#values(current, options);
+        profile = validateProfile(current, values, {
+          configShown: this.#files.configShown,
+          inConfig: this.#files.profiles.has(current),
+        });
+        source = values.get("source_profile");
+      } catch (error) {
+        if (!(error instanceof VaultshError)) throw error;
+        failure = { at: chain.length, error: () => error };
+        break;
+      }
+      chain.push(profile);
+      // aws-vault ignores a source_profile naming the profile itself
+      if (source === undefined || source.text === current) break;
+      const seen = index.get(source.text);
+      if (seen !== undefined) {
+        failure = this.#sourceLoop(chain.slice(seen).map((p) => p.name), seen);
+      } else if (!this.hasProfile(source.text)) {
+        const error = this.#error(
+          current,
+          `source_profile "${source.text}"${
+            fromText(current, source)
+          } is not a profile in ${this.#files.configShown}`,
+          { hint: this.missingHint(source.text) },
+        );
+        failure = { at: chain.length - 1, error: () => error };
+      }
+      current = source.text;
+    }
+
+    if (failure !== undefined) {
+      const { at, error } = failure;
+      // every source profile down to the failure fails the same way for the next target
+      for (let i = 1; i <= at && i < chain.length; i++) {
+        const profileAt = i;
+        this.#sources.set(memoKey(chain[i]!.name), () => error(profileAt));
+      }
+      throw error(0);
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const profile = chain[i]!;
+      if (below !== undefined) {
+        profile.sourceProfileName = below.name;
+        profile.sourceProfile = below;
+      }
+      if (i > 0) this.#sources.set(memoKey(profile.name), profile);
+      below = profile;
+    }
+    return chain[0]!;
   }
 
-  #resolve(name: string, options: ResolveOptions, sourceChain: readonly string[]): ProfileConfig {
+  /**
+   * The failure of a source_profile cycle found at the end of the chain (`cycle[0]` is entered
+   * at chain index `entry`). A profile before the cycle meets it at its entry; a member meets it
+   * at itself, and the error names the member whose source_profile closes the loop.
+   */
+  #sourceLoop(cycle: string[], entry: number): { at: number; error: (i: number) => VaultshError } {
+    const length = cycle.length;
+    return {
+      at: entry + length - 1,
+      error: (i) => {
+        const start = Math.max(0, i - entry);
+        const closing = cycle[(start + length - 1) % length]!;
+        return new ProfileLoopError(
+          `profile "${closing}" in ${this.#files.configShown}`,
+          `source_profile loop: ${shortCycle(cycle, start)}`,
+          cycle,
+          "one profile of the cycle must hold the key itself, without source_profile",
+        );
+      },
+    };
+  }
+
+  /** Flags, then the environment, then the file. */
+  #values(name: string, options: ResolveOptions): Map<string, Value> {
     const values = new Map<string, Value>();
     if (options.region !== undefined) {
       values.set("region", { text: options.region, origin: { kind: "flag", name: "--region" } });
@@ -83,35 +208,8 @@ export class ProfileResolver {
       });
     }
     this.#fromEnv(values);
-    this.#fromFile(name, values, [name]);
-    const profile = validateProfile(name, values, {
-      configShown: this.#files.configShown,
-      inConfig: this.#files.profiles.has(name),
-    });
-
-    const source = values.get("source_profile");
-    // aws-vault ignores a source_profile naming the profile itself
-    if (source !== undefined && source.text !== name) {
-      const chain = [...sourceChain, name];
-      if (chain.includes(source.text)) {
-        const cycle = [...chain.slice(chain.indexOf(source.text)), source.text];
-        throw this.#error(name, `source_profile loop: ${cycle.join(" -> ")}`, {
-          hint: "one profile of the cycle must hold the key itself, without source_profile",
-        });
-      }
-      if (!this.hasProfile(source.text)) {
-        throw this.#error(
-          name,
-          `source_profile "${source.text}"${
-            fromText(name, source)
-          } is not a profile in ${this.#files.configShown}`,
-          { hint: this.missingHint(source.text) },
-        );
-      }
-      profile.sourceProfileName = source.text;
-      profile.sourceProfile = this.#resolve(source.text, options, chain);
-    }
-    return profile;
+    for (const [key, value] of this.#fromFile(name)) if (!values.has(key)) values.set(key, value);
+    return values;
   }
 
   #fromEnv(values: Map<string, Value>): void {
@@ -131,39 +229,83 @@ export class ProfileResolver {
     set("endpoint_url", "AWS_ENDPOINT_URL");
   }
 
-  /** Fills keys still missing from the profile's section, its include chain, then `[default]`. */
-  #fromFile(name: string, values: Map<string, Value>, visited: readonly string[]): void {
+  /**
+   * The profile's keys from its own section, then its include_profile chain (or `[default]`),
+   * nearest first. Walks the chain down to a profile worked out before, then fills the memo
+   * back up, so each section is merged once.
+   */
+  #fromFile(name: string): ReadonlyMap<string, Value> {
     const profiles = this.#files.profiles;
-    const section = profiles.get(name);
-    for (const [key, text] of section ?? []) {
-      if (KNOWN_KEYS.has(key) && key !== "include_profile" && !values.has(key)) {
-        values.set(key, { text, origin: { kind: "profile", name } });
+    const path: string[] = [];
+    const index = new Map<string, number>();
+    let merged: ReadonlyMap<string, Value> = new Map();
+    let failure: Failure | undefined;
+    let failedAt = -1;
+    for (let current: string | undefined = name; current !== undefined;) {
+      const known = this.#fileValues.get(current);
+      if (typeof known === "function") {
+        [failure, failedAt] = [known, path.length - 1];
+        break;
       }
-    }
-    const target = visited[0] ?? name;
-    const include = section?.get("include_profile");
-    let next: string | undefined;
-    if (include !== undefined) {
-      if (!profiles.has(include)) {
-        const where = name === target ? "" : ` (in profile "${name}")`;
-        throw this.#error(
-          target,
-          `include_profile "${include}"${where} is not a profile in ${this.#files.configShown}`,
-          { hint: this.missingHint(include, [...profiles.keys()]) },
-        );
+      if (known !== undefined) {
+        merged = known;
+        break;
       }
-      next = include;
-    } else if (name !== "default" && profiles.has("default")) {
-      next = "default";
+      const seen = index.get(current);
+      if (seen !== undefined) {
+        const cycle = path.slice(seen);
+        failure = this.#includeLoop(cycle, 0);
+        // members of the cycle meet it at themselves, the profiles before it at its entry
+        cycle.forEach((member, i) => this.#fileValues.set(member, this.#includeLoop(cycle, i)));
+        failedAt = seen - 1;
+        break;
+      }
+      index.set(current, path.length);
+      path.push(current);
+      const include: string | undefined = profiles.get(current)?.get("include_profile");
+      if (include !== undefined && !profiles.has(include)) {
+        const where = current;
+        failure = (target) =>
+          this.#error(
+            target,
+            `include_profile "${include}"${
+              where === target ? "" : ` (in profile "${where}")`
+            } is not a profile in ${this.#files.configShown}`,
+            { hint: this.missingHint(include, [...profiles.keys()]) },
+          );
+        failedAt = path.length - 1;
+        break;
+      }
+      current = include ??
+        (current !== "default" && profiles.has("default") ? "default" : undefined);
     }
-    if (next === undefined) return;
-    if (visited.includes(next)) {
-      const cycle = [...visited.slice(visited.indexOf(next)), next];
-      throw this.#error(target, `include_profile loop: ${cycle.join(" -> ")}`, {
-        hint: "remove one include_profile line of the cycle",
-      });
+    if (failure !== undefined) {
+      for (let i = 0; i <= failedAt; i++) this.#fileValues.set(path[i]!, failure);
+      throw (this.#fileValues.get(name) as Failure)(name);
     }
-    this.#fromFile(next, values, [...visited, next]);
+    for (let i = path.length - 1; i >= 0; i--) {
+      const own = path[i]!;
+      const values = new Map(merged);
+      for (const [key, text] of profiles.get(own) ?? []) {
+        if (KNOWN_KEYS.has(key) && key !== "include_profile") {
+          values.set(key, { text, origin: { kind: "profile", name: own } });
+        }
+      }
+      this.#fileValues.set(own, values);
+      merged = values;
+    }
+    return merged;
+  }
+
+  /** An include_profile cycle, shown from its `start`th member. */
+  #includeLoop(cycle: readonly string[], start: number): Failure {
+    return (target) =>
+      new ProfileLoopError(
+        `profile "${target}" in ${this.#files.configShown}`,
+        `include_profile loop: ${shortCycle(cycle, start)}`,
+        cycle,
+        "remove one include_profile line of the cycle",
+      );
   }
 
   #error(name: string, why: string, options: { hint?: string } = {}) {
@@ -192,4 +334,18 @@ export class ProfileResolver {
     if (near !== undefined) return `did you mean "${near}"?`;
     return `add [profile ${name}] to ${this.#files.configShown}, or store a key with: vaultsh add ${name}`;
   }
+}
+
+/**
+ * `a -> b -> c -> a`, from the cycle's `start`th member; a long cycle as its first three and
+ * last two links, so a loop through thousands of profiles stays one readable line.
+ */
+export function shortCycle(cycle: readonly string[], start: number): string {
+  const length = cycle.length + 1;
+  const at = (i: number) => cycle[(start + i) % cycle.length]!;
+  const shown = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => at(from + i));
+  if (length <= 7) return shown(0, length).join(" -> ");
+  const hidden = `… ${(length - 5).toLocaleString("en-US")} more …`;
+  return [...shown(0, 3), hidden, ...shown(length - 2, length)].join(" -> ");
 }

@@ -39,6 +39,7 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
   const keys = new Set(items.filter((item) => parseSessionName(item) === undefined));
 
   const rows: string[][] = [];
+  const sources = new Map<ProfileConfig, string>();
   for (const name of config.profileNames()) {
     let profile: ProfileConfig | undefined;
     try {
@@ -50,7 +51,7 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
       name,
       profile === undefined
         ? "(invalid config)"
-        : describeSource(profile, keys, config.credentialsFileKeys.bind(config)),
+        : describeSource(profile, keys, config.credentialsFileKeys.bind(config), sources),
       profile?.roleArn ?? "-",
       keys.has(name) ? "yes" : "no",
       describeSessions(sessions, name, now),
@@ -70,19 +71,39 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
   writeStdout(renderTable(["PROFILE", "CREDENTIALS", "ROLE", "KEY", "SESSIONS"], rows));
 }
 
+/** Where the profile's credentials come from; `known` holds the answers so far (shared sources). */
 function describeSource(
   profile: ProfileConfig,
   keys: ReadonlySet<string>,
   credentialsFileKeys: (name: string) => unknown,
+  known: Map<ProfileConfig, string>,
 ): string {
-  if (keys.has(profile.name)) return "keychain";
-  if (profile.sourceProfile !== undefined) {
-    const via = describeSource(profile.sourceProfile, keys, credentialsFileKeys);
-    return `${profile.sourceProfile.name} (${via.replace(/^[^ ]+ \((.*)\)$/, "$1")})`;
+  // iterative: a source_profile chain may be thousands of profiles deep
+  const chain: ProfileConfig[] = [];
+  let root: string | undefined;
+  for (
+    let link: ProfileConfig | undefined = profile;
+    link !== undefined;
+    link = link.sourceProfile
+  ) {
+    root = known.get(link);
+    if (root !== undefined) break;
+    chain.push(link);
   }
-  if (profile.credentialProcess !== undefined) return "credential_process";
-  if (credentialsFileKeys(profile.name) !== undefined) return "credentials file";
-  return "-";
+  for (const link of chain.reverse()) {
+    const source = link.sourceProfile;
+    root = keys.has(link.name)
+      ? "keychain"
+      : source !== undefined
+      ? `${source.name} (${root!.replace(/^[^ ]+ \((.*)\)$/, "$1")})`
+      : link.credentialProcess !== undefined
+      ? "credential_process"
+      : credentialsFileKeys(link.name) !== undefined
+      ? "credentials file"
+      : "-";
+    known.set(link, root);
+  }
+  return root!;
 }
 
 function describeSessions(sessions: readonly SessionName[], profile: string, now: number): string {

@@ -7,6 +7,7 @@
 import type { App } from "../app.ts";
 import type { AwsConfig } from "../aws/aws_config.ts";
 import { configProfileName } from "../aws/config_files.ts";
+import { ProfileLoopError } from "../aws/profile_resolver.ts";
 import type { IniHeader } from "../aws/ini_parser.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
@@ -55,7 +56,9 @@ export async function checkConfig(app: App): Promise<ConfigReport> {
     } catch (error) {
       const problem = fromError(error);
       // a loop or a broken source shows up once per profile using it: report it once
-      const key = sameProblem(problem.message);
+      const key = error instanceof ProfileLoopError
+        ? `${error.why.split(":")[0]}: ${error.members.join(",")}`
+        : problem.message;
       if (!errors.has(key)) {
         errors.add(key);
         findings.push(problem);
@@ -248,13 +251,6 @@ async function plaintextFindings(config: AwsConfig, home: string): Promise<Findi
     );
   }
   return findings;
-}
-
-/** One key per problem: a loop met from each of its profiles is the same loop. */
-function sameProblem(message: string): string {
-  const loop = /(\w+ loop): (.*)$/.exec(message);
-  if (loop === null) return message;
-  return `${loop[1]}: ${[...new Set(loop[2]!.split(" -> "))].sort().join(",")}`;
 }
 
 function fromError(error: unknown): Finding {
