@@ -98,8 +98,8 @@ function fastCacheFinding(settings: Settings, backend: string): Finding {
   return finding(
     "keychain",
     "ok",
-    `the fast cache (kernel keyring) keeps temporary credentials until they expire${key}`,
-    "vaultsh lock forgets it; VAULTSH_FAST_CACHE=0 turns it off",
+    `the fast cache (kernel keyring) keeps temporary credentials until they expire${key} ` +
+      "(vaultsh lock forgets them)",
   );
 }
 

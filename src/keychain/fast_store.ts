@@ -88,16 +88,16 @@ export class FastStore {
 export function forgetEverything(): number | KeyringUnavailable {
   const kernel = KernelKeyring.open();
   if (!(kernel instanceof KernelKeyring)) return kernel;
-  const top = kernel.search(USER_KEYRING, "keyring", TOP);
-  if (top === null) return 0;
+  const top = ensureKeyring(kernel, USER_KEYRING, TOP);
+  if ("unavailable" in top) return top;
   let forgotten = 0;
-  for (const ring of kernel.children(top)) {
+  for (const ring of kernel.children(top.id)) {
     for (const id of kernel.children(ring)) {
       if (kernel.describe(id)?.type === "user" && kernel.invalidate(id)) forgotten++;
     }
     kernel.invalidate(ring);
   }
-  kernel.invalidate(top);
+  kernel.invalidate(top.id);
   return forgotten;
 }
 

@@ -2,6 +2,7 @@
  * What a GError from libsecret or GDBus means for vaultsh: `locked` and `unavailable` must never
  * look like "not found" or a generic failure.
  */
+import { debug } from "../log.ts";
 import type { GError } from "./glib_ffi.ts";
 import { KeychainError, type KeychainFailure } from "./keychain.ts";
 
@@ -77,6 +78,7 @@ function classify(error: GError): KeychainFailure {
 /** The KeychainError for a GError met while `doing` something. */
 export function toKeychainError(error: GError, doing: string): KeychainError {
   const failure = classify(error);
+  debug(`${doing}: GError ${error.domain} ${error.code}: ${error.message}`);
   const text = error.message.replace(/^GDBus\.Error:[\w.]+:\s*/, "");
   switch (failure) {
     case "locked":

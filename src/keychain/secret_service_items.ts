@@ -108,7 +108,15 @@ export async function lookup(
   }
 }
 
-export async function defaultCollectionLocked(c: Connected): Promise<boolean> {
+/**
+ * Whether the default collection is locked. The call goes to the daemon this process opened its
+ * session with (libsecret's service proxy keeps that daemon's unique bus name), so it also
+ * proves that daemon is still there: `doing` names the operation that needs it.
+ */
+export async function defaultCollectionLocked(
+  c: Connected,
+  doing = "reading the default keyring",
+): Promise<boolean> {
   const slot = errorSlot();
   const collection = await c.secret.secret_collection_for_alias_sync(
     c.service,
@@ -118,7 +126,7 @@ export async function defaultCollectionLocked(c: Connected): Promise<boolean> {
     slot,
   );
   const error = takeError(slot);
-  if (error !== null) throw toKeychainError(error, "reading the default keyring");
+  if (error !== null) throw toKeychainError(error, doing);
   if (collection === null) return false;
   try {
     return c.secret.secret_collection_get_locked(collection) !== 0;

@@ -66,6 +66,9 @@ export class SecretServiceKeychain implements Keychain, BulkReader {
     try {
       await serial(async () => {
         const c = await connect();
+        // storing goes to the well-known bus name: were our daemon gone, D-Bus would start a new
+        // one that refuses our session. Ask ours first, so a vanished daemon reads as one.
+        await defaultCollectionLocked(c, "writing to the keyring");
         const table = stringTable(attributes);
         const slot = errorSlot();
         try {
