@@ -1,7 +1,7 @@
 /** The AWS CLI's SSO token cache as vaultsh reads it (src/sso/aws_cli_cache.ts). */
 import assert from "node:assert/strict";
 import { awsCliCacheFile, parseAwsCliTime, readAwsCliToken } from "../src/sso/aws_cli_cache.ts";
-import type { SsoSessionConfig } from "../src/sso/sso_config.ts";
+import type { SsoSessionConfig } from "../src/aws/sso_config.ts";
 
 const SESSION: SsoSessionConfig = {
   name: "dev",

@@ -4,7 +4,7 @@ import { CachedProvider } from "../src/credentials/cached_provider.ts";
 import { GetRoleCredentialsProvider } from "../src/credentials/get_role_credentials_provider.ts";
 import { parseSessionName } from "../src/credentials/session_name.ts";
 import { awsCliCacheFile } from "../src/sso/aws_cli_cache.ts";
-import type { SsoProfileConfig } from "../src/sso/sso_config.ts";
+import type { SsoProfileConfig } from "../src/aws/sso_config.ts";
 import { roleCredentialsKey } from "../src/sso/sso_items.ts";
 import { ssoLogout } from "../src/sso/sso_logout.ts";
 import { type SsoFixture, ssoFixture } from "./support/sso_fixture.ts";

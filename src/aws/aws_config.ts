@@ -8,6 +8,8 @@ import type { Credentials } from "./credentials.ts";
 import type { IniHeader } from "./ini_parser.ts";
 import type { ProfileConfig } from "./profile_config.ts";
 import { ProfileResolver, type ResolveOptions } from "./profile_resolver.ts";
+import type { SsoSessionConfig } from "./sso_config.ts";
+import { ssoSessionFrom } from "./sso_profile_values.ts";
 
 export type { ResolveOptions };
 
@@ -32,6 +34,11 @@ export class AwsConfig {
    */
   static async load(settings: Settings): Promise<AwsConfig> {
     return new AwsConfig(await readConfigFiles(settings), settings);
+  }
+
+  /** The config file's path for messages, home shown as `~`. */
+  get configShown(): string {
+    return this.#files.configShown;
   }
 
   /** False when there is no config file (it reads as empty). */
@@ -83,6 +90,19 @@ export class AwsConfig {
   /** An `[sso-session name]` section's keys, lower-cased (`sso_start_url`, `sso_region`, ...). */
   ssoSession(name: string): Record<string, string> | undefined {
     return record(this.#files.ssoSessions.get(name));
+  }
+
+  /**
+   * An `[sso-session name]` as the IAM Identity Center core uses it. Throws a VaultshError when
+   * there is no such section or it lacks `sso_start_url`/`sso_region`.
+   */
+  ssoSessionConfig(name: string): SsoSessionConfig {
+    return ssoSessionFrom(
+      this.#files.configShown,
+      name,
+      this.#files.ssoSessions.get(name),
+      this.#files.ssoSessions.keys(),
+    );
   }
 
   /** The `[sso-session x]` names, in file order. */

@@ -1,3 +1,5 @@
+import type { SsoProfileConfig, SsoSessionConfig } from "./sso_config.ts";
+
 /**
  * A profile resolved from the AWS config (SPEC §3): `include_profile` and `[default]` merged in,
  * `source_profile` followed, values typed. The credential engine reads only this.
@@ -25,6 +27,10 @@ export interface ProfileConfig {
   readonly sourceProfileName?: string;
   /** The resolved source profile (the chain ends where this is undefined). */
   readonly sourceProfile?: ProfileConfig;
+  /** The IAM Identity Center sign-in it names (`sso_session`, or a legacy `sso_start_url`). */
+  readonly ssoSession?: SsoSessionConfig;
+  /** With `sso_account_id` and `sso_role_name` too: credentials from GetRoleCredentials. */
+  readonly sso?: SsoProfileConfig;
   /** True when the config file has a section for this profile (false for keychain-only names). */
   readonly inConfig: boolean;
 }

@@ -15,6 +15,7 @@ import {
   validateProfile,
   type Value,
 } from "./profile_validation.ts";
+import { applySsoValues, SSO_PROFILE_KEYS } from "./sso_profile_values.ts";
 
 /** Command-line values that win over the environment and the file. */
 export interface ResolveOptions {
@@ -26,7 +27,7 @@ export interface ResolveOptions {
   readonly allowMissing?: boolean;
 }
 
-/** aws-vault's profile keys; the rest (`output`, `s3.*`, `sso_*`, ...) is ignored. */
+/** aws-vault's profile keys; the rest (`output`, `s3.*`, ...) is ignored. */
 const KNOWN_KEYS = new Set([
   "source_profile",
   "include_profile",
@@ -43,6 +44,7 @@ const KNOWN_KEYS = new Set([
   "credential_process",
   "endpoint_url",
   "sts_regional_endpoints",
+  ...SSO_PROFILE_KEYS,
 ]);
 
 /** A loop of include_profile or source_profile lines. */
@@ -127,6 +129,7 @@ export class ProfileResolver {
           configShown: this.#files.configShown,
           inConfig: this.#files.profiles.has(current),
         });
+        applySsoValues(profile, values, this.#files);
         source = values.get("source_profile");
       } catch (error) {
         if (!(error instanceof VaultshError)) throw error;

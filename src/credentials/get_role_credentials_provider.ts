@@ -6,7 +6,7 @@
 import { AwsCallError } from "../aws/aws_call_error.ts";
 import type { SsoPortal } from "../aws/sso.ts";
 import * as log from "../log.ts";
-import type { SsoProfileConfig } from "../sso/sso_config.ts";
+import type { SsoProfileConfig } from "../aws/sso_config.ts";
 import type { SsoTokenSource } from "../sso/sso_token_source.ts";
 import type { Credentials } from "../aws/credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";

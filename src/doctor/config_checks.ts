@@ -108,7 +108,7 @@ export function checkSources(
       root = link;
       if (
         storedKeys.has(link.name) || config.credentialsFileKeys(link.name) !== undefined ||
-        link.credentialProcess !== undefined
+        link.credentialProcess !== undefined || link.sso !== undefined
       ) {
         found = true;
         break;
@@ -125,7 +125,8 @@ export function checkSources(
           `vaultsh add ${root.name} (or vaultsh import aws-vault ${root.name})`,
         ),
       );
-    } else if (profile.name !== "default") {
+    } else if (profile.name !== "default" && profile.ssoSession === undefined) {
+      // (a profile naming only an sso-session is for `vaultsh sso login`, not for credentials)
       bare.push(profile.name);
     }
   }

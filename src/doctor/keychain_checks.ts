@@ -20,6 +20,8 @@ export interface KeychainReport {
   readonly findings: Finding[];
   /** Names of stored long-term keys (undefined when the keychain could not be listed). */
   readonly keys: ReadonlySet<string> | undefined;
+  /** Every item name (undefined when the keychain could not be listed); never a value. */
+  readonly items?: readonly string[] | undefined;
 }
 
 export async function checkKeychain(
@@ -79,7 +81,7 @@ export async function checkKeychain(
     findings.push(...await fileModeFindings(`${app.settings.dataDir}/keys`, app.settings.home));
   }
   findings.push(fastCacheFinding(app.settings, keychain.backend));
-  return { findings, keys };
+  return { findings, keys, items };
 }
 
 /** One line on the memory-only fast layer: on, turned off, or impossible here (and why). */

@@ -10,6 +10,7 @@ import type { Finding } from "./finding.ts";
 import { checkKeychain } from "./keychain_checks.ts";
 import { checkMarkers } from "./marker_checks.ts";
 import { checkShell } from "./shell_checks.ts";
+import { checkSso } from "./sso_checks.ts";
 
 export async function runDoctor(
   app: App,
@@ -21,6 +22,7 @@ export async function runDoctor(
   return [
     ...config.findings,
     ...sources,
+    ...checkSso(config.config, config.profiles, keychain.items, Date.now()),
     ...keychain.findings,
     ...await checkShell(app),
     ...await checkMarkers(app, { config: config.config, keys: keychain.keys }),

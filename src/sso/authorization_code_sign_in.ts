@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import type { ClientRegistration, SsoOidc, TokenGrant } from "../aws/sso_oidc.ts";
 import { VaultshError } from "../errors.ts";
 import { formatDuration } from "../util/duration.ts";
-import { describeSession, type SsoSessionConfig } from "./sso_config.ts";
+import { describeSession, type SsoSessionConfig } from "../aws/sso_config.ts";
 import type { SsoDeps } from "./sso_deps.ts";
 
 /** What the client registers; the port is chosen at each sign-in (RFC 8252 §7.3). */

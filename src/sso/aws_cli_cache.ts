@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import * as log from "../log.ts";
-import { sessionKey, type SsoSessionConfig } from "./sso_config.ts";
+import { sessionKey, type SsoSessionConfig } from "../aws/sso_config.ts";
 
 export interface AwsCliToken {
   readonly accessToken: string;

@@ -9,7 +9,7 @@ import type { ClientRegistration, SsoOidc, TokenGrant } from "../aws/sso_oidc.ts
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { formatDuration } from "../util/duration.ts";
-import { describeSession, type SsoSessionConfig } from "./sso_config.ts";
+import { describeSession, type SsoSessionConfig } from "../aws/sso_config.ts";
 import type { SsoDeps } from "./sso_deps.ts";
 
 /** RFC 8628: after a slow_down, poll that many seconds less often. */

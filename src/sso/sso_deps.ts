@@ -5,7 +5,7 @@
 import type { SsoPortal } from "../aws/sso.ts";
 import type { SsoOidc } from "../aws/sso_oidc.ts";
 import type { Keychain } from "../keychain/keychain.ts";
-import type { SsoSessionConfig } from "./sso_config.ts";
+import type { SsoSessionConfig } from "../aws/sso_config.ts";
 
 export interface SsoDeps {
   readonly keychain: Keychain;

@@ -17,8 +17,8 @@ import {
 } from "../credentials/session_name.ts";
 import { type Keychain, KeychainError } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
-import type { SsoProfileConfig, SsoSessionConfig } from "./sso_config.ts";
-import { sessionKey } from "./sso_config.ts";
+import type { SsoProfileConfig, SsoSessionConfig } from "../aws/sso_config.ts";
+import { sessionKey } from "../aws/sso_config.ts";
 
 export interface StoredToken {
   readonly accessToken: string;

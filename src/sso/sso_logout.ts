@@ -11,7 +11,7 @@ import { AwsCallError } from "../aws/aws_call_error.ts";
 import { errorMessage } from "../errors.ts";
 import * as log from "../log.ts";
 import { readAwsCliToken } from "./aws_cli_cache.ts";
-import { describeSession, type SsoSessionConfig } from "./sso_config.ts";
+import { describeSession, type SsoSessionConfig } from "../aws/sso_config.ts";
 import type { SsoDeps } from "./sso_deps.ts";
 import { roleCredentialItems, SsoItems } from "./sso_items.ts";
 

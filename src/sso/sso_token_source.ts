@@ -12,14 +12,14 @@
  */
 import { AwsCallError } from "../aws/aws_call_error.ts";
 import type { SsoOidc, TokenGrant } from "../aws/sso_oidc.ts";
-import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { formatDuration } from "../util/duration.ts";
 import { withFileLock } from "../util/file_lock.ts";
 import { authorizationCodeSignIn, REDIRECT_URI } from "./authorization_code_sign_in.ts";
 import { readAwsCliToken } from "./aws_cli_cache.ts";
 import { deviceSignIn } from "./device_sign_in.ts";
-import { describeSession, sessionKey, type SsoSessionConfig } from "./sso_config.ts";
+import { describeSession, sessionKey, type SsoSessionConfig } from "../aws/sso_config.ts";
+import { SsoSignInRequired } from "./sign_in_required.ts";
 import type { SsoDeps } from "./sso_deps.ts";
 import { clientKind, SsoItems, type StoredRegistration, type StoredToken } from "./sso_items.ts";
 
@@ -77,11 +77,7 @@ export class SsoTokenSource {
       const usable = await this.#ready(MIN_USABLE_SECONDS);
       if (usable !== undefined) return usable;
       if (!options.interactive) {
-        throw new VaultshError(
-          describeSession(this.session),
-          "not signed in, or the sign-in expired",
-          { hint: `sign in with: ${this.#login}` },
-        );
+        throw new SsoSignInRequired(describeSession(this.session), this.#login);
       }
       return await this.#signIn();
     });
