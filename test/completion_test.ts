@@ -82,6 +82,38 @@ Deno.test({
   },
 });
 
+const SSO_SESSIONS =
+  "\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n" +
+  "\n[sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = us-east-1\n";
+
+Deno.test({
+  name: "bash and fish complete vaultsh sso's commands, their own flags and sso-session names",
+  ...needs("bash", "fish"),
+  async fn() {
+    await using box = await Sandbox.create();
+    await box.writeConfig(SEED_CONFIG + SSO_SESSIONS);
+    await initBash(box);
+    assert.deepEqual(await bashOffers(box, ["s"]), ["status", "server", "sso"]);
+    assert.deepEqual(await bashOffers(box, ["sso", ""]), ["login", "logout", "populate"]);
+    assert.deepEqual(await bashOffers(box, ["sso", "lo"]), ["login", "logout"]);
+    assert.deepEqual(await bashOffers(box, ["sso", "populate", "--d"]), ["--dry-run"]);
+    assert.deepEqual(await bashOffers(box, ["sso", "login", "--d"]), []);
+    assert.deepEqual(await bashOffers(box, ["sso", "login", "--no-b"]), ["--no-browser"]);
+    for (const command of ["login", "logout", "populate"]) {
+      assert.deepEqual(await bashOffers(box, ["sso", command, ""]), ["corp", "lab"], command);
+    }
+    assert.deepEqual(await bashOffers(box, ["sso", "populate", "--region", "x", "c"]), ["corp"]);
+    assert.deepEqual(await bashOffers(box, ["sso", "populate", "corp", ""]), []);
+
+    await Deno.writeTextFile(`${box.root}/init.fish`, (await box.vaultsh(["init", "fish"])).stdout);
+    assert.deepEqual(await fishOffers(box, "vaultsh sso "), ["login", "logout", "populate"]);
+    assert.deepEqual(await fishOffers(box, "vaultsh sso login "), ["corp", "lab"]);
+    assert.deepEqual(await fishOffers(box, "vaultsh sso populate --dr"), ["--dry-run"]);
+    assert.deepEqual(await fishOffers(box, "vaultsh sso logout --dr"), []);
+    assert.deepEqual(await fishOffers(box, "vaultsh sso populate corp "), []);
+  },
+});
+
 Deno.test({
   name: "the completion scripts pass shellcheck and fish_indent, as files and with their words",
   ...needs("shellcheck", "fish", "fish_indent"),
@@ -255,7 +287,7 @@ Deno.test({
   ...needs("zsh", "tmux", "shellcheck"),
   async fn() {
     await using box = await Sandbox.create();
-    await box.writeConfig(SEED_CONFIG);
+    await box.writeConfig(SEED_CONFIG + SSO_SESSIONS);
     // the rc file: the test's prompt, then only `eval "$(vaultsh init zsh)"` (no compinit)
     await using sh = await ShellSession.start({ shell: "zsh", env: box.env, dir: box.root });
     const cases: [string, RegExp][] = [
@@ -267,6 +299,9 @@ Deno.test({
       ["vaultsh rotate switch", /vaultsh rotate switchrole$/],
       ["vaultsh exec account_a -- shellch", /vaultsh exec account_a -- shellcheck$/],
       ["vaultsh exec account_a shellch", /vaultsh exec account_a shellcheck$/],
+      ["vaultsh sso pop", /vaultsh sso populate$/],
+      ["vaultsh sso populate --dry", /vaultsh sso populate --dry-run$/],
+      ["vaultsh sso login co", /vaultsh sso login corp$/],
     ];
     for (const [typed, completed] of cases) {
       await sh.type(typed);

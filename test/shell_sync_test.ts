@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type EnvChange, MANAGED_VARIABLES } from "../src/credentials/credential_env.ts";
 import { MfaRequired } from "../src/credentials/mfa.ts";
+import { SsoSignInRequired } from "../src/sso/sign_in_required.ts";
 import {
   type MarkerVerdict,
   ShellSync,
@@ -22,6 +23,8 @@ class FakeShell {
   lifetimes = new Map<string, number>([["account_a", 3600], ["account_b", 3600]]);
   /** Profiles whose credentials can only be had interactively. */
   needsMfa = new Set<string>();
+  /** Profiles whose IAM Identity Center sign-in ended (SsoSignInRequired until interactive). */
+  needsSignIn = new Set<string>();
   issued = 0;
   notices: string[] = [];
   announced: Switch[] = [];
@@ -45,6 +48,11 @@ class FakeShell {
         if (this.needsMfa.has(profile) && !request.interactive) {
           return Promise.reject(
             new MfaRequired({ profile, serial: "arn:aws:iam::000000000000:mfa/jumpuser" }),
+          );
+        }
+        if (this.needsSignIn.has(profile) && !request.interactive) {
+          return Promise.reject(
+            new SsoSignInRequired('sso-session "corp"', "vaultsh sso login corp"),
           );
         }
         const lifetime = this.lifetimes.get(profile);
@@ -318,6 +326,35 @@ Deno.test("ShellSync.hook() gives one notice per expiry when renewal needs an MF
   assert.equal(result.refreshAt, undefined, "no more calls for this expiry");
   shell.now += 100;
   result = await shell.hook("");
+  assert.equal(shell.notices.length, 1);
+});
+
+Deno.test("ShellSync.hook() names vaultsh sso login once when the sign-in ended, then renews quietly once signed in", async () => {
+  const shell = new FakeShell();
+  await shell.use("account_b");
+  const key = shell.env.AWS_ACCESS_KEY_ID;
+  shell.needsSignIn.add("account_b");
+  shell.now += 3600 - 200;
+  let result = await shell.hook("");
+  assert.deepEqual(shell.notices, [
+    "account_b's credentials expire in 4 min; renewing them needs a new IAM Identity Center " +
+    "sign-in: run 'vaultsh sso login corp'",
+  ]);
+  assert.equal(shell.env.AWS_ACCESS_KEY_ID, key, "the shell is left alone");
+  assert.deepEqual(shell.failures, []);
+  // still not signed in a minute later: tried again, without a second notice
+  assert.equal(result.refreshAt, shell.now + 60);
+  shell.now += 60;
+  result = await shell.hook("");
+  assert.equal(shell.notices.length, 1);
+  assert.equal(result.refreshAt, shell.now + 60);
+  // signed in elsewhere (vaultsh sso login, aws sso login): the next try renews
+  shell.needsSignIn.delete("account_b");
+  shell.now += 60;
+  result = await shell.hook("");
+  assert.notEqual(shell.env.AWS_ACCESS_KEY_ID, key);
+  assert.equal(result.state.signIn, undefined);
+  assert.equal(result.refreshAt, shell.now + 3600 - 300);
   assert.equal(shell.notices.length, 1);
 });
 

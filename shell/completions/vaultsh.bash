@@ -2,7 +2,8 @@
 # vaultsh completion for bash, appended to `vaultsh init bash`.
 #
 # Commands, flags and value lists come from vaultsh's command table (the generated functions
-# below); profile names from `vaultsh list --names`. Candidates are matched and inserted as
+# below); profile names from `vaultsh list --names`, sso-session names from
+# `vaultsh list --sso-sessions`. Candidates are matched and inserted as
 # data, quoted for the command line: a profile named `$(cmd)` completes to `\$\(cmd\)` and never
 # runs (which is why nothing here uses `compgen -W`, which expands what it is given).
 # @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
@@ -42,13 +43,17 @@ __vaultsh_add() {
     done
 }
 
-# Offers what kind $1 names: profile names, files, commands, or a fixed list.
+# Offers what kind $1 names: profile or sso-session names, files, commands, or a fixed list.
 __vaultsh_offer() {
     \builtin local __vaultsh_list
     case $1 in
     '') ;;
     profile)
         \builtin mapfile -t __vaultsh_list < <(\command @VAULTSH@ list --names 2>/dev/null)
+        __vaultsh_add "${__vaultsh_list[@]}"
+        ;;
+    sso-session)
+        \builtin mapfile -t __vaultsh_list < <(\command @VAULTSH@ list --sso-sessions 2>/dev/null)
         __vaultsh_add "${__vaultsh_list[@]}"
         ;;
     path) \builtin compopt -o default 2>/dev/null || : ;;
@@ -66,7 +71,7 @@ __vaultsh_offer() {
 __vaultsh_complete() {
     # values given to `\builtin local` are quoted: through `builtin` they would be split and globbed
     \builtin local __vaultsh_cur="${COMP_WORDS[COMP_CWORD]}" __vaultsh_quote='' __vaultsh_text
-    \builtin local __vaultsh_flags='' __vaultsh_valued='' __vaultsh_args='' __vaultsh_variadic=''
+    \builtin local __vaultsh_flags='' __vaultsh_valued='' __vaultsh_args='' __vaultsh_variadic='' __vaultsh_subs=''
     \builtin local command='' word value='' start=0 position=0 i kind
     \builtin local -a kinds
     kinds=()
@@ -92,6 +97,13 @@ __vaultsh_complete() {
             __vaultsh_spec "$command" || return 0
             # shellcheck disable=SC2206 # the kinds are words
             kinds=($__vaultsh_args)
+        elif [[ -n $__vaultsh_subs ]]; then
+            # a group (vaultsh sso): this word names its command
+            [[ $word == -* ]] && continue
+            command=$command.$word
+            __vaultsh_spec "$command" || return 0
+            # shellcheck disable=SC2206 # the kinds are words
+            kinds=($__vaultsh_args)
         elif [[ $word == -- && $__vaultsh_variadic == 1 ]]; then
             start=$((i + 1))
             break
@@ -106,6 +118,9 @@ __vaultsh_complete() {
 
     if [[ -z $command ]]; then
         if [[ $__vaultsh_cur == -* ]]; then __vaultsh_offer program-flags; else __vaultsh_offer commands; fi
+    elif [[ -n $__vaultsh_subs && $__vaultsh_cur != -* ]]; then
+        # shellcheck disable=SC2086 # the commands are words
+        __vaultsh_add $__vaultsh_subs
     elif ((start > 0)); then
         # inside exec's command: that command's own completion where bash-completion has one
         if \builtin declare -F _command_offset >/dev/null; then

@@ -1,12 +1,17 @@
 # vaultsh completion for fish, appended to `vaultsh init fish`.
 #
 # Commands, flags (with their descriptions) and value lists come from vaultsh's command table
-# (the generated lines below); profile names from `vaultsh list --names`. fish inserts a
+# (the generated lines below); profile names from `vaultsh list --names`, sso-session names
+# from `vaultsh list --sso-sessions`. fish inserts a
 # candidate escaped: a profile named `$(cmd)` completes to `\$\(cmd\)` and never runs.
 # @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
 
 function __vaultsh_profiles
     command @VAULTSH@ list --names 2>/dev/null
+end
+
+function __vaultsh_sso_sessions
+    command @VAULTSH@ list --sso-sessions 2>/dev/null
 end
 
 # Prints the command being completed, the number of the argument under the cursor (from 1),
@@ -36,6 +41,11 @@ function __vaultsh_find_position
         else if test -z "$command"
             string match -q -- '-*' $token; and continue
             set command (__vaultsh_canonical $token)
+            __vaultsh_spec $command; or return 1
+        else if test -n "$__vaultsh_subs"
+            # a group (vaultsh sso): this token names its command
+            string match -q -- '-*' $token; and continue
+            set command $command.$token
             __vaultsh_spec $command; or return 1
         else if test "$token" = -- -a $__vaultsh_variadic = 1
             echo $command $__vaultsh_nargs (math $i + 1)

@@ -3,8 +3,9 @@
 # vaultsh completion for zsh, appended to `vaultsh init zsh`.
 #
 # Commands, flags and value lists come from vaultsh's command table (the generated functions
-# below); profile names from `vaultsh list --names`, added with compadd, which quotes them: a
-# profile named `$(cmd)` completes to `\$\(cmd\)` and never runs.
+# below); profile names from `vaultsh list --names` (sso-session names from `--sso-sessions`),
+# added with compadd, which quotes them: a profile named `$(cmd)` completes to `\$\(cmd\)` and
+# never runs.
 # It needs zsh's completion system: when the rc file has not started it (compinit) by the first
 # prompt, vaultsh starts it then.
 # @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
@@ -21,13 +22,17 @@ __vaultsh_kind_at() {
     fi
 }
 
-# Offers what kind $1 names: profile names, files, commands, or a fixed list.
+# Offers what kind $1 names: profile or sso-session names, files, commands, or a fixed list.
 __vaultsh_offer() {
     local -a __vaultsh_list
     case $1 in
     ('') return 1 ;;
     (profile)
         __vaultsh_list=("${(@f)$(\command @VAULTSH@ list --names 2>/dev/null)}")
+        compadd -a __vaultsh_list
+        ;;
+    (sso-session)
+        __vaultsh_list=("${(@f)$(\command @VAULTSH@ list --sso-sessions 2>/dev/null)}")
         compadd -a __vaultsh_list
         ;;
     (path) _files ;;
@@ -40,7 +45,7 @@ __vaultsh_offer() {
 }
 
 __vaultsh_complete() {
-    local -a __vaultsh_flags __vaultsh_args __vaultsh_list
+    local -a __vaultsh_flags __vaultsh_args __vaultsh_list __vaultsh_subs
     local -A __vaultsh_valued
     local __vaultsh_variadic='' command='' word value='' kind
     local -i i start=0 position=1
@@ -54,6 +59,11 @@ __vaultsh_complete() {
         elif [[ -z $command ]]; then
             [[ $word == -* ]] && continue
             command=$word
+            __vaultsh_spec "$command" || return 1
+        elif (($#__vaultsh_subs)); then
+            # a group (vaultsh sso): this word names its command
+            [[ $word == -* ]] && continue
+            command=$command.$word
             __vaultsh_spec "$command" || return 1
         elif [[ $word == -- && $__vaultsh_variadic == 1 ]]; then
             start=$((i + 1))
@@ -75,6 +85,8 @@ __vaultsh_complete() {
             __vaultsh_words commands
             _describe -t commands command __vaultsh_list
         fi
+    elif (($#__vaultsh_subs)) && [[ $PREFIX != -* ]]; then
+        _describe -t commands command __vaultsh_subs
     elif ((start > 0)); then
         # inside exec's command: complete it as if it were typed on its own
         shift $((start - 1)) words

@@ -85,7 +85,7 @@ export function validateProfileName(name: string): void {
 }
 
 /** Where writes must go: renaming over a symlink would replace a dotfile manager's link. */
-async function writeTarget(path: string): Promise<string> {
+export async function writeTarget(path: string): Promise<string> {
   try {
     return await Deno.realPath(path);
   } catch (error) {

@@ -9,6 +9,8 @@
 export type Completion =
   /** The profile names `vaultsh list --names` prints. */
   | "profile"
+  /** The `[sso-session]` names `vaultsh list --sso-sessions` prints. */
+  | "sso-session"
   /** Files and directories. */
   | "path"
   /** A command and its own arguments (after `exec PROFILE --`). */
@@ -104,6 +106,11 @@ export interface CommandRow {
   readonly options: Readonly<Record<string, OptionSpec>>;
   readonly afterHelp: string | undefined;
   readonly run: (args: readonly unknown[], options: Readonly<Record<string, unknown>>) => RunResult;
+  /**
+   * A group's commands (`sso login`, `sso logout`): the word after the group's name picks one,
+   * which is then parsed as a command of its own. Empty for a plain command.
+   */
+  readonly subcommands: readonly CommandRow[];
 }
 
 /** A table row from a typed spec. */
@@ -122,6 +129,27 @@ export function defineCommand<
     // the parser builds both from this same spec (parse_argv.ts): one value per option key,
     // one per argument, of the kinds declared here
     run: (args, options) => spec.run(args as ArgValues<A>, options as OptionValues<O>),
+    subcommands: [],
+  };
+}
+
+/** A row grouping commands under one name: `vaultsh sso login`, `vaultsh sso populate`. */
+export function defineGroup(spec: {
+  readonly name: string;
+  readonly description: string;
+  readonly subcommands: readonly CommandRow[];
+}): CommandRow {
+  return {
+    name: spec.name,
+    aliases: [],
+    description: spec.description,
+    hidden: false,
+    args: [],
+    options: {},
+    afterHelp: undefined,
+    // the parser runs one of the subcommands, or prints the group's help
+    run: () => Promise.resolve(2),
+    subcommands: spec.subcommands,
   };
 }
 

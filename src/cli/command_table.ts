@@ -4,7 +4,7 @@
  * only when it runs, so `vaultsh list` never loads the AWS SDK and `vaultsh export` loads no
  * other command.
  */
-import { type CommandRow, defineCommand } from "./command_spec.ts";
+import { type CommandRow, defineCommand, defineGroup } from "./command_spec.ts";
 import {
   BACKEND,
   CREDENTIAL_OPTIONS,
@@ -18,6 +18,20 @@ import {
 
 /** The shells `init` supports. */
 export const SHELL_WORDS = ["zsh", "bash", "fish"] as const;
+
+/** How an IAM Identity Center sign-in reaches the browser. */
+const SIGN_IN_OPTIONS = {
+  noBrowser: {
+    kind: "flag",
+    long: "--no-browser",
+    description: "print the sign-in URL and code without opening a browser",
+  },
+  useDeviceCode: {
+    kind: "flag",
+    long: "--use-device-code",
+    description: "sign in with a code on another device, even where a browser opens here",
+  },
+} as const;
 
 /** What `export --format` takes. */
 export const FORMAT_WORDS = ["env", "json", "ini"] as const;
@@ -145,6 +159,12 @@ export const COMMANDS: readonly CommandRow[] = [
     args: [],
     options: {
       names: { kind: "flag", long: "--names", description: "print profile names only" },
+      ssoSessions: {
+        kind: "flag",
+        long: "--sso-sessions",
+        description: "print [sso-session] names only (for completion)",
+        hidden: true,
+      },
       backend: BACKEND,
     },
     run: async (_, options) => {
@@ -207,6 +227,7 @@ export const COMMANDS: readonly CommandRow[] = [
     description: "delete cached sessions (all, or one profile's)",
     args: [{ name: "profile", complete: "profile" }],
     options: { backend: BACKEND },
+    afterHelp: "\nIAM Identity Center sign-ins stay; vaultsh sso logout ends them.\n",
     run: async ([profile], options) => {
       const { clearCommand } = await import("../commands/clear.ts");
       await clearCommand(profile, options);
@@ -353,6 +374,72 @@ export const COMMANDS: readonly CommandRow[] = [
       const { importCommand } = await import("../commands/import.ts");
       await importCommand(tool, profiles, options);
     },
+  }),
+  defineGroup({
+    name: "sso",
+    description: "IAM Identity Center: sign in, sign out, add a profile for every account and role",
+    subcommands: [
+      defineCommand({
+        name: "login",
+        description: "sign in to IAM Identity Center (every profile of the sign-in shares it)",
+        args: [{
+          name: "session",
+          description: "an [sso-session] name, or a profile that uses one (default: the only one)",
+          complete: "sso-session",
+        }],
+        options: { ...SIGN_IN_OPTIONS, backend: BACKEND },
+        run: async ([session], options) => {
+          const { ssoLoginCommand } = await import("../commands/sso_login.ts");
+          await ssoLoginCommand(session, options);
+        },
+      }),
+      defineCommand({
+        name: "logout",
+        description: "sign out at AWS and forget the tokens and role credentials of the sign-in",
+        args: [{
+          name: "session",
+          description: "an [sso-session] name, or a profile that uses one (default: every one)",
+          complete: "sso-session",
+        }],
+        options: { backend: BACKEND },
+        run: async ([session], options) => {
+          const { ssoLogoutCommand } = await import("../commands/sso_logout.ts");
+          await ssoLogoutCommand(session, options);
+        },
+      }),
+      defineCommand({
+        name: "populate",
+        description: "add a profile to the AWS config for every account and role you are assigned",
+        args: [{
+          name: "session",
+          required: true,
+          description: "the [sso-session] whose accounts and roles to add",
+          complete: "sso-session",
+        }],
+        options: {
+          dryRun: {
+            kind: "flag",
+            long: "--dry-run",
+            description: "print the sections instead of adding them",
+          },
+          region: {
+            kind: "value",
+            long: "--region",
+            value: "region",
+            description: "a region line for each new profile",
+          },
+          ...SIGN_IN_OPTIONS,
+          backend: BACKEND,
+        },
+        afterHelp:
+          "\nNames come from the account name and the role (development-readonlyaccess);\n" +
+          "existing sections are left exactly as they are, and a second run adds nothing.\n",
+        run: async ([session], options) => {
+          const { ssoPopulateCommand } = await import("../commands/sso_populate.ts");
+          await ssoPopulateCommand(session, options);
+        },
+      }),
+    ],
   }),
   defineCommand({
     name: "doctor",

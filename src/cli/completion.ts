@@ -7,7 +7,7 @@ import bashTemplate from "../../shell/completions/vaultsh.bash" with { type: "te
 import fishTemplate from "../../shell/completions/vaultsh.fish" with { type: "text" };
 import zshTemplate from "../../shell/completions/vaultsh.zsh" with { type: "text" };
 import type { ShellName } from "../shells/shell.ts";
-import { type Completion, type OptionSpec } from "./command_spec.ts";
+import { type CommandRow, type Completion, type OptionSpec } from "./command_spec.ts";
 import { HELP_OPTION } from "./help.ts";
 import { PROGRAM } from "./run_cli.ts";
 
@@ -23,6 +23,7 @@ interface Flag {
 }
 
 interface Command {
+  /** The command's word; a group's command is `group.command` (`sso.login`). */
   readonly name: string;
   readonly aliases: readonly string[];
   readonly description: string;
@@ -30,10 +31,15 @@ interface Command {
   /** What each argument completes to; the last repeats when `variadic`. */
   readonly args: readonly string[];
   readonly variadic: boolean;
+  /** A group's commands (the word after the group's name), with their descriptions. */
+  readonly subcommands: readonly (readonly [string, string])[];
 }
 
 interface Model {
+  /** The top-level commands: what is offered first. */
   readonly commands: readonly Command[];
+  /** Every command the completion knows, groups' commands included. */
+  readonly all: readonly Command[];
   readonly programFlags: readonly Flag[];
   /** Fixed word lists by kind name. */
   readonly lists: ReadonlyMap<string, readonly string[]>;
@@ -80,20 +86,31 @@ function buildModel(): Model {
     description: HELP_OPTION.description,
     value: undefined,
   };
-  const commands = PROGRAM.commands.filter((row) => !row.hidden).map((row): Command => ({
-    name: row.name,
-    aliases: row.aliases,
+  const command = (row: CommandRow, prefix: string): Command => ({
+    name: prefix + row.name,
+    aliases: row.aliases.map((alias) => prefix + alias),
     description: row.description,
     flags: [...Object.values(row.options).filter((o) => o.hidden !== true).map(flag), help],
     args: row.args.map((arg) => kind(arg.complete, arg.name)),
     variadic: row.args.at(-1)?.variadic === true,
-  }));
-  for (const command of commands) {
+    subcommands: row.subcommands.filter((sub) => !sub.hidden).map((sub) => [
+      sub.name,
+      sub.description,
+    ]),
+  });
+  const visible = PROGRAM.commands.filter((row) => !row.hidden);
+  const commands = visible.map((row) => command(row, ""));
+  const all = visible.flatMap((row) => [
+    command(row, ""),
+    ...row.subcommands.filter((sub) => !sub.hidden).map((sub) => command(sub, `${row.name}.`)),
+  ]);
+  for (const command of all) {
     for (
       const word of [
         command.name,
         ...command.aliases,
         ...command.flags.flatMap((f) => f.names),
+        ...command.subcommands.map(([name]) => name),
       ]
     ) {
       if (!SAFE_WORD.test(word)) throw new Error(`completion word ${JSON.stringify(word)}`);
@@ -104,7 +121,7 @@ function buildModel(): Model {
     description: "output the version number",
     value: undefined,
   };
-  return { commands, programFlags: [version, help], lists };
+  return { commands, all, programFlags: [version, help], lists };
 }
 
 /** A single-quoted word for bash, zsh and fish (`'` inside as the shell needs it). */
@@ -122,11 +139,12 @@ function bashWords(model: Model): string {
   const lines = [
     "# Generated from vaultsh's command table: sets __vaultsh_flags (the command's flags),",
     "# __vaultsh_valued (' flag:kind ' for flags taking a value), __vaultsh_args (what each",
-    "# argument is) and __vaultsh_variadic (1 when the last one repeats) for command $1.",
+    "# argument is), __vaultsh_variadic (1 when the last one repeats) and __vaultsh_subs (a",
+    "# group's commands, named `group.command` here) for command $1.",
     "__vaultsh_spec() {",
     "    case $1 in",
   ];
-  for (const command of model.commands) {
+  for (const command of model.all) {
     const valued = command.flags.filter((f) => f.value !== undefined)
       .flatMap((f) => f.names.map((name) => `${name}:${f.value}`));
     lines.push(
@@ -135,6 +153,7 @@ function bashWords(model: Model): string {
       `        __vaultsh_valued=${posixQuote(` ${valued.join(" ")} `)}`,
       `        __vaultsh_args=${posixQuote(command.args.join(" "))}`,
       `        __vaultsh_variadic=${command.variadic ? 1 : ""}`,
+      `        __vaultsh_subs=${posixQuote(command.subcommands.map(([name]) => name).join(" "))}`,
       "        ;;",
     );
   }
@@ -161,11 +180,12 @@ function zshWords(model: Model): string {
   const lines = [
     "# Generated from vaultsh's command table: sets __vaultsh_flags (flag:description),",
     "# __vaultsh_valued (flag -> kind, for flags taking a value), __vaultsh_args (what each",
-    "# argument is) and __vaultsh_variadic (1 when the last one repeats) for command $1.",
+    "# argument is), __vaultsh_variadic (1 when the last one repeats) and __vaultsh_subs (a",
+    "# group's commands, named `group.command` here, with descriptions) for command $1.",
     "__vaultsh_spec() {",
     "    case $1 in",
   ];
-  for (const command of model.commands) {
+  for (const command of model.all) {
     const valued = command.flags.filter((f) => f.value !== undefined)
       .flatMap((f) => f.names.map((name) => `[${name}]=${posixQuote(f.value!)}`));
     lines.push(
@@ -174,6 +194,9 @@ function zshWords(model: Model): string {
       `        __vaultsh_valued=(${valued.join(" ")})`,
       `        __vaultsh_args=(${command.args.map(posixQuote).join(" ")})`,
       `        __vaultsh_variadic=${command.variadic ? 1 : ""}`,
+      `        __vaultsh_subs=(${
+        command.subcommands.map(([name, text]) => posixQuote(`${name}:${text}`)).join(" ")
+      })`,
       "        ;;",
     );
   }
@@ -201,7 +224,7 @@ function fishWords(model: Model): string {
     "function __vaultsh_canonical",
     "    switch $argv[1]",
   ];
-  for (const command of model.commands) {
+  for (const command of model.all) {
     if (command.aliases.length > 0) {
       lines.push(`        case ${command.aliases.join(" ")}`, `            echo ${command.name}`);
     }
@@ -209,23 +232,29 @@ function fishWords(model: Model): string {
   lines.push("        case '*'", "            echo $argv[1]", "    end", "end", "");
   lines.push(
     "# Sets __vaultsh_valued (the flags of command $argv[1] that take a value), __vaultsh_nargs",
-    "# (how many arguments it has) and __vaultsh_variadic (1 when the last one repeats).",
+    "# (how many arguments it has), __vaultsh_variadic (1 when the last one repeats) and",
+    "# __vaultsh_subs (a group's commands, named group.command here).",
     "function __vaultsh_spec",
     "    switch $argv[1]",
   );
-  for (const command of model.commands) {
+  for (const command of model.all) {
     const valued = command.flags.filter((f) => f.value !== undefined).flatMap((f) => f.names);
     lines.push(
       `        case ${command.name}`,
       `            set -g __vaultsh_valued${valued.map((name) => ` ${name}`).join("")}`,
       `            set -g __vaultsh_nargs ${command.args.length}`,
       `            set -g __vaultsh_variadic ${command.variadic ? 1 : 0}`,
+      `            set -g __vaultsh_subs${
+        command.subcommands.map(([name]) => ` ${name}`).join("")
+      }`,
     );
   }
   lines.push(
     "        case '*'",
     "            return 1",
     "    end",
+    // `set` passes on the status it was called with, which may be a failed test's
+    "    return 0",
     "end",
     "",
     "complete -c vaultsh -e",
@@ -248,7 +277,14 @@ function fishWords(model: Model): string {
     );
   }
   for (const flag of model.programFlags) lines.push(flagLine("__vaultsh_no_command", flag));
-  for (const command of model.commands) {
+  for (const command of model.all) {
+    for (const [name, description] of command.subcommands) {
+      lines.push(
+        `complete -c vaultsh -n ${fishQuote(`__vaultsh_in ${command.name}`)} -a ${name} -d ${
+          fishQuote(description)
+        }`,
+      );
+    }
     for (const flag of command.flags) lines.push(flagLine(`__vaultsh_in ${command.name}`, flag));
     command.args.forEach((kind, index) => {
       if (kind === "") return;
@@ -269,6 +305,8 @@ function valueArgs(kind: string, model: Model): string[] {
       return [];
     case "profile":
       return ["-a", fishQuote("(__vaultsh_profiles)")];
+    case "sso-session":
+      return ["-a", fishQuote("(__vaultsh_sso_sessions)")];
     case "path":
       return ["-F"];
     case "command":

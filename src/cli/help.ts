@@ -18,9 +18,16 @@ export interface ProgramInfo {
 
 /** The top-level help: `vaultsh --help`. */
 export function programHelp(program: ProgramInfo, width: number): string {
-  const commands: [string, string][] = program.commands.filter((row) => !row.hidden).map((
+  // a group's commands are listed one by one: `sso login [options] [session]`
+  const commands: [string, string][] = program.commands.filter((row) => !row.hidden).flatMap((
     row,
-  ) => [commandTerm(row), row.description]);
+  ) =>
+    row.subcommands.length === 0
+      ? [[commandTerm(row), row.description]]
+      : row.subcommands.filter((sub) => !sub.hidden).map((
+        sub,
+      ): [string, string] => [`${row.name} ${commandTerm(sub)}`, sub.description])
+  );
   commands.push(["help [command]", "display help for command"]);
   return layout(width, {
     usage: `${program.name} [options] [command]`,
@@ -52,6 +59,20 @@ export function commandHelp(
     commands: [],
   });
   return row.afterHelp === undefined ? text : `${text}${row.afterHelp}\n`;
+}
+
+/** A group's help: `vaultsh sso --help` lists its commands. */
+export function groupHelp(program: string, row: CommandRow, width: number): string {
+  return layout(width, {
+    usage: `${program} ${row.name} [command]`,
+    description: row.description,
+    args: [],
+    options: [[HELP_OPTION.term, HELP_OPTION.description]],
+    commands: row.subcommands.filter((sub) => !sub.hidden).map((sub) => [
+      commandTerm(sub),
+      sub.description,
+    ]),
+  });
 }
 
 /** `list|ls [options]`, `exec [options] <profile> [command...]`: a row in the command list. */

@@ -7,7 +7,7 @@
 import { UsageError } from "../errors.ts";
 import { closeMatches } from "../util/did_you_mean.ts";
 import { type CommandRow, optionFlags, type OptionSpec } from "./command_spec.ts";
-import { commandHelp, helpWidth, programHelp } from "./help.ts";
+import { commandHelp, groupHelp, helpWidth, programHelp } from "./help.ts";
 
 export interface Program {
   readonly name: string;
@@ -41,7 +41,13 @@ const VERSION: OptionSpec = {
 /** Parses `argv` (without the program name); usage errors throw UsageError (exit 2). */
 export function parseArgv(program: Program, argv: readonly string[]): Invocation {
   const usage = (why: string): never => {
-    const command = argv.find((arg) => !arg.startsWith("-"));
+    const words = argv.filter((arg) => !arg.startsWith("-"));
+    let command = words[0];
+    // a group's command: `see 'vaultsh sso populate --help'`
+    const group = program.commands.find((row) => row.name === command);
+    if (group !== undefined && findSub(group, words[1]) !== undefined) {
+      command = `${command} ${words[1]}`;
+    }
     throw new UsageError(
       "usage",
       why,
@@ -85,6 +91,9 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
   if (version) return { kind: "print", text: `${program.version}\n`, stream: "stdout", code: 0 };
 
   const command = find(operands[0]);
+  if (command !== undefined && command.subcommands.length > 0) {
+    return parseGroup(program.name, command, unknown, fail);
+  }
   if (command !== undefined) {
     return parseCommand(program.name, command, operands.slice(1), unknown, fail);
   }
@@ -93,6 +102,8 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
     if (name === undefined || name === "") return printHelp("stdout");
     const wanted = find(name);
     if (wanted === undefined) return printHelp("stderr");
+    const sub = findSub(wanted, operands[2]);
+    if (sub !== undefined) return commandHelpOutput(`${program.name} ${wanted.name}`, sub);
     return commandHelpOutput(program.name, wanted);
   }
   if (operands.length === 0 && unknown.length === 0) return printHelp("stderr");
@@ -160,10 +171,44 @@ function parseCommand(
   return { kind: "run", command, args, options: values };
 }
 
+/**
+ * `vaultsh sso login ...`: the first word names the subcommand, the rest is its command line.
+ * Without one (or with only --help), the group's help.
+ */
+function parseGroup(
+  programName: string,
+  group: CommandRow,
+  rest: readonly string[],
+  fail: Fail,
+): Invocation {
+  const word = rest[0];
+  if (word === undefined || isHelp(word)) {
+    return {
+      kind: "print",
+      text: groupHelp(programName, group, helpWidth(word === undefined ? "stderr" : "stdout")),
+      stream: word === undefined ? "stderr" : "stdout",
+      code: word === undefined ? 2 : 0,
+    };
+  }
+  const sub = findSub(group, word);
+  if (sub === undefined) {
+    const names = group.subcommands.filter((row) => !row.hidden).map((row) => row.name);
+    return fail(`unknown command '${group.name} ${word}'${suggest(word, names)}`);
+  }
+  return parseCommand(`${programName} ${group.name}`, sub, [], rest.slice(1), fail);
+}
+
+function findSub(group: CommandRow, name: string | undefined): CommandRow | undefined {
+  if (name === undefined) return undefined;
+  return group.subcommands.find((row) => row.name === name || row.aliases.includes(name));
+}
+
 function commandHelpOutput(programName: string, command: CommandRow): Invocation {
   return {
     kind: "print",
-    text: commandHelp(programName, command, [], helpWidth("stdout")),
+    text: command.subcommands.length > 0
+      ? groupHelp(programName, command, helpWidth("stdout"))
+      : commandHelp(programName, command, [], helpWidth("stdout")),
     stream: "stdout",
     code: 0,
   };

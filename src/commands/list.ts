@@ -1,7 +1,12 @@
 /** `vaultsh list [--names]`: profiles, where their credentials come from, cached sessions. */
 import { App } from "../app.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
-import { parseSessionName, type SessionName } from "../credentials/session_name.ts";
+import { sessionKey, type SsoSessionConfig } from "../aws/sso_config.ts";
+import {
+  parseSessionName,
+  type SessionName,
+  SSO_SESSION_TYPES,
+} from "../credentials/session_name.ts";
 import { errorMessage } from "../errors.ts";
 import * as log from "../log.ts";
 import { formatDuration } from "../util/duration.ts";
@@ -10,6 +15,8 @@ import { renderTable } from "../util/table.ts";
 
 export interface ListOptions {
   readonly names?: true | undefined;
+  /** Print the `[sso-session]` names (completion of `vaultsh sso` commands). */
+  readonly ssoSessions?: true | undefined;
   readonly backend?: string | undefined;
 }
 
@@ -26,6 +33,10 @@ const SHORT_TYPE: Record<SessionName["type"], string> = {
 export async function listCommand(options: ListOptions, app?: App): Promise<void> {
   app ??= App.fromEnv(options);
   const config = await app.config();
+  if (options.ssoSessions === true) {
+    writeStdout(config.ssoSessionNames().map((name) => name + "\n").join(""));
+    return;
+  }
   if (options.names === true) {
     // completion must stay fast and must not unlock anything: config only
     writeStdout(config.profileNames().map((name) => name + "\n").join(""));
@@ -52,9 +63,10 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
       profile === undefined
         ? "(invalid config)"
         : describeSource(profile, keys, config.credentialsFileKeys.bind(config), sources),
-      profile?.roleArn ?? "-",
+      profile?.roleArn ??
+        (profile?.sso === undefined ? "-" : `${profile.sso.roleName} in ${profile.sso.accountId}`),
       keys.has(name) ? "yes" : "no",
-      describeSessions(sessions, name, now),
+      describeSessions(sessions, name, now, profile?.ssoSession),
     ]);
   }
   for (const name of keys) {
@@ -98,6 +110,10 @@ function describeSource(
       ? `${source.name} (${root!.replace(/^[^ ]+ \((.*)\)$/, "$1")})`
       : link.credentialProcess !== undefined
       ? "credential_process"
+      : link.sso !== undefined
+      ? link.sso.session.name === undefined
+        ? `sso ${link.sso.session.startUrl}`
+        : `sso-session ${link.sso.session.name}`
       : credentialsFileKeys(link.name) !== undefined
       ? "credentials file"
       : "-";
@@ -106,8 +122,29 @@ function describeSource(
   return root!;
 }
 
-function describeSessions(sessions: readonly SessionName[], profile: string, now: number): string {
-  const mine = sessions.filter((session) => session.profile === profile);
+/**
+ * A profile's cached sessions; for an IAM Identity Center profile also its sign-in's token (its
+ * expiry is how long it is usable without signing in again: with a refresh token, as long as the
+ * client registration it belongs to).
+ */
+function describeSessions(
+  sessions: readonly SessionName[],
+  profile: string,
+  now: number,
+  ssoSession?: SsoSessionConfig,
+): string {
+  const mine = sessions.filter((session) =>
+    // token and registration items are named after an sso-session, which may share a name
+    session.profile === profile && !SSO_SESSION_TYPES.includes(session.type)
+  );
+  if (ssoSession !== undefined) {
+    mine.push(
+      ...sessions.filter((session) =>
+        session.type === "sso.Token" && session.profile === sessionKey(ssoSession) &&
+        session.qualifier === ssoSession.startUrl
+      ),
+    );
+  }
   if (mine.length === 0) return "-";
   return mine.map((session) =>
     `${SHORT_TYPE[session.type]} ${formatDuration(session.expiry - now / 1000)}`

@@ -45,7 +45,8 @@ export async function loginCommand(
 ): Promise<void> {
   app ??= App.fromEnv(options);
   const { profile } = await resolveProfile(app, { profile: profileName, region: options.region });
-  const isRole = profile.roleArn !== undefined;
+  // IAM Identity Center role credentials sign in as they are, like an assumed role's
+  const isRole = profile.roleArn !== undefined || profile.sso !== undefined;
   const resolved = await resolveCredentials(app, {
     profile: profileName,
     region: options.region,

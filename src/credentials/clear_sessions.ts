@@ -1,4 +1,8 @@
-/** Deletes cached sessions: all of them, one profile's, or only expired ones. */
+/**
+ * Deletes cached sessions: all of them, one profile's, or only expired ones. IAM Identity Center
+ * sign-ins (an sso-session's tokens and client registration) are not sessions of a profile and
+ * stay: `vaultsh sso logout` ends them, at AWS too.
+ */
 import type { Keychain } from "../keychain/keychain.ts";
 import { parseSessionName, SSO_SESSION_TYPES } from "./session_name.ts";
 
@@ -14,11 +18,8 @@ export async function clearSessions(keychain: Keychain, filter: ClearFilter = {}
   let count = 0;
   for (const item of await keychain.list()) {
     const session = parseSessionName(item);
-    if (session === undefined) continue;
-    if (filter.profile !== undefined) {
-      // an sso-session's token is named after the session, which may share a profile's name
-      if (session.profile !== filter.profile || SSO_SESSION_TYPES.includes(session.type)) continue;
-    }
+    if (session === undefined || SSO_SESSION_TYPES.includes(session.type)) continue;
+    if (filter.profile !== undefined && session.profile !== filter.profile) continue;
     if (
       filter.expiredBefore !== undefined && session.expiry * 1000 >= filter.expiredBefore.getTime()
     ) continue;

@@ -8,6 +8,7 @@
  * so one code covers all accounts for the session's lifetime.
  */
 import type { ProfileConfig } from "../aws/profile_config.ts";
+import type { SsoProfileConfig } from "../aws/sso_config.ts";
 import type { Sts } from "../aws/sts.ts";
 import { VaultshError } from "../errors.ts";
 import type { Keychain } from "../keychain/keychain.ts";
@@ -23,6 +24,7 @@ import { KeychainKeyProvider } from "./keychain_key_provider.ts";
 import type { MfaCodeSource } from "./mfa.ts";
 import type { CredentialsProvider } from "./provider.ts";
 import { SessionTokenProvider } from "./session_token_provider.ts";
+import { roleCredentialsKey } from "../sso/sso_items.ts";
 
 /** AWS caps role sessions made from temporary credentials ("role chaining") at one hour. */
 const CHAINED_ROLE_LIMIT = 3600;
@@ -36,6 +38,11 @@ export interface ChainDeps {
   readonly stsFor: (profile: ProfileConfig) => Sts;
   readonly mfa: MfaCodeSource;
   readonly now: () => Date;
+  /**
+   * IAM Identity Center GetRoleCredentials for a profile (cached here per profile); undefined
+   * where SSO is not wired in.
+   */
+  readonly sso?: ((profile: SsoProfileConfig) => CredentialsProvider) | undefined;
 }
 
 export interface ChainOptions {
@@ -189,6 +196,27 @@ function baseLink(
       longTerm: fileKeys.sessionToken === undefined,
     };
   }
+  if (profile.sso !== undefined && deps.sso !== undefined) {
+    // role credentials like AssumeRole's: a role assumed from them is capped at 1 h
+    const key = roleCredentialsKey(profile.sso);
+    return {
+      provider: cached(
+        deps.sso(profile.sso),
+        "sso.GetRoleCredentials",
+        key.profile,
+        key.qualifier,
+        deps,
+      ),
+      longTerm: false,
+    };
+  }
+  if (profile.ssoSession !== undefined) {
+    throw new VaultshError(
+      `profile "${profile.name}"`,
+      "it names an IAM Identity Center sign-in but no sso_account_id and sso_role_name",
+      { hint: "vaultsh sso populate <session> adds a profile for each account and role" },
+    );
+  }
   throw new VaultshError(
     `profile "${profile.name}"`,
     "no credentials: no stored key, source_profile or credential_process",
@@ -200,7 +228,7 @@ function baseLink(
 
 function cached(
   inner: CredentialsProvider,
-  type: "sts.AssumeRole" | "sts.GetSessionToken" | "credential_process",
+  type: "sts.AssumeRole" | "sts.GetSessionToken" | "credential_process" | "sso.GetRoleCredentials",
   profile: string,
   qualifier: string,
   deps: ChainDeps,

@@ -72,6 +72,13 @@ export async function resolveCredentials(
       env: app.settings.env,
     }),
     now,
+    // the SSO modules load only when the cached role credentials are not enough
+    sso: (ssoProfile) => ({
+      retrieve: async () => {
+        const { ssoRoleCredentials } = await import("../sso/sso_role_provider.ts");
+        return await ssoRoleCredentials(app, ssoProfile, request.interactive);
+      },
+    }),
   }, { durationSeconds: request.durationSeconds, noSession: request.noSession });
   const credentials = await provider.retrieve();
   return { profile, credentials, region: profile.region };

@@ -18,6 +18,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { rfc3339 } from "../credentials/credential_env.ts";
 import type { Credentials } from "../aws/credentials.ts";
 import { MfaRequired } from "../credentials/mfa.ts";
+import { SsoSignInRequired } from "../sso/sign_in_required.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 
 export interface ServerLog {
@@ -125,6 +126,12 @@ export class CredentialServer {
             `them needs an MFA code; run '${this.#options.mfaHint}' in a terminal`,
         });
       }
+      if (error instanceof SsoSignInRequired) {
+        return answer(503, {
+          Message: `no valid credentials for profile "${this.#options.profile}": renewing ` +
+            `them needs a new IAM Identity Center sign-in; run '${error.login}' in a terminal`,
+        });
+      }
       return answer(500, { Message: errorMessage(error) });
     }
     if (credentials.sessionToken === undefined) {
@@ -207,12 +214,15 @@ export class CredentialServer {
         return fresh;
       } catch (error) {
         this.#failedAt = this.#now();
-        if (error instanceof MfaRequired) {
+        if (error instanceof MfaRequired || error instanceof SsoSignInRequired) {
           if (!this.#mfaLogged) {
             this.#mfaLogged = true;
             this.#options.log.warn(
-              `renewing ${this.#options.profile}'s credentials needs an MFA code: ` +
-                `run '${this.#options.mfaHint}' in a terminal`,
+              error instanceof MfaRequired
+                ? `renewing ${this.#options.profile}'s credentials needs an MFA code: ` +
+                  `run '${this.#options.mfaHint}' in a terminal`
+                : `renewing ${this.#options.profile}'s credentials needs a new IAM Identity ` +
+                  `Center sign-in: run '${error.login}' in a terminal`,
             );
           }
         } else {

@@ -40,6 +40,11 @@ export interface ShellState {
   readonly saved?: Saved;
   /** The expiry we already told the user about (one notice per expiry). */
   readonly notified?: number;
+  /**
+   * The notice was about an IAM Identity Center sign-in: renewal is tried again quietly, so a
+   * sign-in made elsewhere (`vaultsh sso login`, `aws sso login`) reaches this shell by itself.
+   */
+  readonly signIn?: true;
 }
 
 export function encodeState(state: ShellState): string {

@@ -19,6 +19,7 @@ import {
   type ManagedVariable,
 } from "../credentials/credential_env.ts";
 import { MfaRequired } from "../credentials/mfa.ts";
+import { SsoSignInRequired } from "../sso/sign_in_required.ts";
 import { errorMessage } from "../errors.ts";
 import type { Env } from "../settings.ts";
 import type { Applied, Saved, ShellState } from "./shell_state.ts";
@@ -137,6 +138,7 @@ export class ShellSync {
     applied?: Applied | undefined;
     saved?: Saved | undefined;
     notified?: number | undefined;
+    signIn?: true | undefined;
   };
   #scope: string;
   #retryAt: number | undefined;
@@ -220,11 +222,12 @@ export class ShellSync {
   }
 
   result(): SyncResult {
-    const { applied, saved, notified } = this.#state;
+    const { applied, saved, notified, signIn } = this.#state;
     const state: ShellState = {
       ...(applied === undefined ? {} : { applied }),
       ...(saved === undefined ? {} : { saved }),
       ...(notified === undefined ? {} : { notified }),
+      ...(signIn === undefined ? {} : { signIn }),
     };
     let refreshAt: number | undefined;
     if (applied?.expires !== undefined && notified !== applied.expires) {
@@ -319,6 +322,7 @@ export class ShellSync {
       ...(result.watch === undefined ? {} : { watch: result.watch }),
     };
     this.#state.notified = undefined;
+    this.#state.signIn = undefined;
     this.#deps.announce({
       kind: "profile",
       profile,
@@ -388,7 +392,8 @@ export class ShellSync {
 
   async #refreshIfDue(): Promise<void> {
     const applied = this.#state.applied;
-    if (applied?.expires === undefined || this.#state.notified === applied.expires) return;
+    if (applied?.expires === undefined) return;
+    if (this.#state.notified === applied.expires && this.#state.signIn !== true) return;
     const now = this.#deps.now();
     if (now < applied.expires - this.#deps.minTtl) return;
     await this.#renew(applied, now);
@@ -405,6 +410,10 @@ export class ShellSync {
         this.#mfaNotice(applied, now);
         return;
       }
+      if (error instanceof SsoSignInRequired) {
+        this.#signInNotice(applied, now, error.login);
+        return;
+      }
       if (applied.server !== true) {
         this.#deps.failure(error);
         this.#retryAt = now + RETRY_SECONDS;
@@ -415,7 +424,9 @@ export class ShellSync {
         result = await this.#deps.credentials(applied.profile, { ...request, server: false });
       } catch (plainError) {
         if (plainError instanceof MfaRequired) this.#mfaNotice(applied, now);
-        else this.#deps.failure(plainError);
+        else if (plainError instanceof SsoSignInRequired) {
+          this.#signInNotice(applied, now, plainError.login);
+        } else this.#deps.failure(plainError);
         this.#retryAt = now + RETRY_SECONDS;
         return;
       }
@@ -432,6 +443,7 @@ export class ShellSync {
       ...(result.expires === undefined ? {} : { expires: result.expires }),
       ...(result.watch === undefined ? {} : { watch: result.watch }),
     };
+    this.#state.signIn = undefined;
   }
 
   /** Says once that renewing needs a code; a server that is gone is no longer watched. */
@@ -448,6 +460,24 @@ export class ShellSync {
         : `${applied.profile}'s credentials have expired; renewing them needs an MFA code: run '${again}'`,
     );
     this.#state.notified = applied.expires;
+  }
+
+  /**
+   * Says once that renewing needs a new IAM Identity Center sign-in, then keeps trying quietly
+   * every minute: once the person signs in (`login`, or `aws sso login`), the shell renews itself.
+   */
+  #signInNotice(applied: Applied, now: number, login: string): void {
+    if (this.#state.notified !== applied.expires) {
+      const left = applied.expires === undefined ? 1 : applied.expires - now;
+      this.#deps.notice(
+        `${applied.profile}'s credentials ${
+          left > 0 ? `expire in ${Math.ceil(left / 60)} min` : "have expired"
+        }; renewing them needs a new IAM Identity Center sign-in: run '${login}'`,
+      );
+      this.#state.notified = applied.expires;
+    }
+    this.#state.signIn = true;
+    this.#retryAt = now + RETRY_SECONDS;
   }
 
   #clear(): void {
