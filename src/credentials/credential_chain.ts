@@ -94,8 +94,9 @@ function build(
         `profile "${profile.name}"`,
         `a role assumed from temporary credentials lasts at most 1h, not ${duration} s`,
         {
-          hint:
-            "lower duration_seconds/--duration, or assume the role straight from the key with --no-session",
+          hint: fromSso(profile)
+            ? "lower duration_seconds/--duration: IAM Identity Center gives temporary credentials only"
+            : "lower duration_seconds/--duration, or assume the role straight from the key with --no-session",
         },
       );
     }
@@ -224,6 +225,18 @@ function baseLink(
       hint: `store a key with: vaultsh add ${profile.name}`,
     },
   );
+}
+
+/** The profile's own credentials come from IAM Identity Center (itself or its source chain). */
+function fromSso(profile: ProfileConfig): boolean {
+  for (
+    let link: ProfileConfig | undefined = profile;
+    link !== undefined;
+    link = link.sourceProfile
+  ) {
+    if (link.sso !== undefined) return true;
+  }
+  return false;
 }
 
 function cached(

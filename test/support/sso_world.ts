@@ -303,6 +303,16 @@ export class SsoWorld {
     return [...this.#refreshTokens.values()];
   }
 
+  /**
+   * Every access token issued so far expires at `nowMs` (server ms), sooner than its holder was
+   * told: the portal refuses it, and only a refresh (or a new sign-in) helps.
+   */
+  expireAccessTokens(nowMs: number): void {
+    for (const [key, access] of this.#accessTokens) {
+      this.#accessTokens.set(key, { ...access, expiresAt: Math.min(access.expiresAt, nowMs) });
+    }
+  }
+
   /** Ends every sign-in session (as an administrator revoking the user's sessions would). */
   signOutEverywhere(): void {
     for (const token of this.#accessTokens.values()) token.session.signedOut = true;
