@@ -94,6 +94,23 @@ Deno.test("sso login signs in once; export of two profiles in every format, exec
   assert.equal(signIns(sso), 1, "one sign-in served every command");
 });
 
+Deno.test("the credential server serves an SSO profile's role credentials", async () => {
+  await using sandbox = await box();
+  ok(await sandbox.vaultsh(["sso", "login"]), "sso login");
+  const server = ok(await sandbox.vaultsh(["server", "--detach", "prod"]), "server --detach");
+  try {
+    const vars = lines(server.stdout);
+    const answer = await fetch(vars.AWS_CONTAINER_CREDENTIALS_FULL_URI!, {
+      headers: { authorization: vars.AWS_CONTAINER_AUTHORIZATION_TOKEN! },
+    });
+    const served = await answer.json();
+    assert.equal(answer.status, 200, JSON.stringify(served));
+    assert.equal(sts.session(served.AccessKeyId)?.role?.account, "222222222222");
+  } finally {
+    ok(await sandbox.vaultsh(["server", "--stop", "prod"]), "server --stop");
+  }
+});
+
 Deno.test({
   name: "credential_process = vaultsh export --format json serves an SSO profile to the AWS CLI",
   ...needs("/usr/bin/aws"),
