@@ -1,10 +1,12 @@
 /**
  * Resolving a profile the way aws-vault does: each key from the first place that sets it, in
- * this order: flags, environment, the profile's own section, its `include_profile` chain (or
- * `[default]`), then `source_profile` followed to the profile that holds the credentials.
+ * this order: flags, environment (aws-vault's variables), the profile's own section, its
+ * `include_profile` chain (or `[default]`), then vaultsh's own defaults (`VAULTSH_ROLE_TTL`,
+ * `VAULTSH_SESSION_TTL`); `source_profile` followed to the profile that holds the credentials,
+ * whose `mfa_process` a profile without one inherits.
  */
 import { VaultshError } from "../errors.ts";
-import type { Env } from "../settings.ts";
+import type { Settings } from "../settings.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 import type { ConfigFiles } from "./config_files.ts";
 import type { ProfileConfig } from "./profile_config.ts";
@@ -12,6 +14,7 @@ import {
   fromText,
   type Mutable,
   profileError,
+  sessionDuration,
   validateProfile,
   type Value,
 } from "./profile_validation.ts";
@@ -24,6 +27,11 @@ export interface ResolveOptions {
   readonly durationSeconds?: number;
   /** Resolve a name that has no section in either file (a keychain-only profile). */
   readonly allowMissing?: boolean;
+  /**
+   * Names with a key in the keychain: profiles even without a config section, so a
+   * `source_profile` may name one (as in aws-vault).
+   */
+  readonly storedKeys?: ReadonlySet<string>;
 }
 
 /** aws-vault's profile keys; the rest (`output`, `s3.*`, `sso_*`, ...) is ignored. */
@@ -43,7 +51,28 @@ const KNOWN_KEYS = new Set([
   "credential_process",
   "endpoint_url",
   "sts_regional_endpoints",
+  "web_identity_token_file",
+  "web_identity_token_process",
 ]);
+
+/** Keys that make a `[default]` worth listing (aws-vault hides one without any it reads). */
+const PROFILE_KEYS = new Set([
+  ...KNOWN_KEYS,
+  "sso_session",
+  "sso_start_url",
+  "sso_region",
+  "sso_account_id",
+  "sso_role_name",
+]);
+
+/** aws-vault's variables that apply to the profile asked for, not to its source profiles. */
+const TARGET_ONLY: readonly (readonly [string, string])[] = [
+  ["role_arn", "AWS_ROLE_ARN"],
+  ["role_session_name", "AWS_ROLE_SESSION_NAME"],
+  ["session_tags", "AWS_SESSION_TAGS"],
+  ["transitive_session_tags", "AWS_TRANSITIVE_TAGS"],
+  ["source_identity", "AWS_SOURCE_IDENTITY"],
+];
 
 /** A loop of include_profile or source_profile lines. */
 export class ProfileLoopError extends VaultshError {
@@ -68,15 +97,19 @@ type Resolved = Mutable<ProfileConfig>;
  */
 export class ProfileResolver {
   readonly #files: ConfigFiles;
-  readonly #env: Env;
+  readonly #settings: Settings;
   /** A profile's values from its section, include chain and `[default]`, nearest first. */
   readonly #fileValues = new Map<string, ReadonlyMap<string, Value> | Failure>();
   /** Profiles resolved as a source of another, by options and name. */
   readonly #sources = new Map<string, ProfileConfig | (() => VaultshError)>();
+  /** An id per storedKeys set seen, for the memo's key. */
+  readonly #keySets = new WeakMap<ReadonlySet<string>, number>();
+  #nextKeySet = 1;
+  #sessionDurations: { session?: number; chained?: number } | undefined;
 
-  constructor(files: ConfigFiles, env: Env) {
+  constructor(files: ConfigFiles, settings: Settings) {
     this.#files = files;
-    this.#env = env;
+    this.#settings = settings;
   }
 
   /** True when either file has a section for the profile. */
@@ -84,12 +117,17 @@ export class ProfileResolver {
     return this.#files.profiles.has(name) || this.#files.credentials.has(name);
   }
 
-  /** Config profiles in file order, then the credentials file's other profiles. */
+  /**
+   * Config profiles in file order, then the credentials file's other profiles. A `[default]`
+   * that sets nothing vaultsh reads (`output = json`) is left out, as aws-vault's list does.
+   */
   profileNames(): string[] {
-    const names = [...this.#files.profiles.keys()];
-    for (const name of this.#files.credentials.keys()) {
-      if (!this.#files.profiles.has(name)) names.push(name);
-    }
+    const names = [...this.#files.profiles.keys()].filter((name) =>
+      name !== "default" || this.#files.credentials.has(name) ||
+      [...this.#files.profiles.get(name)!.keys()].some((key) => PROFILE_KEYS.has(key))
+    );
+    const listed = new Set(names);
+    for (const name of this.#files.credentials.keys()) if (!listed.has(name)) names.push(name);
     return names;
   }
 
@@ -99,7 +137,10 @@ export class ProfileResolver {
    */
   resolve(name: string, options: ResolveOptions = {}): ProfileConfig {
     if (!this.hasProfile(name) && options.allowMissing !== true) throw this.#unknownProfile(name);
-    const key = JSON.stringify([options.region, options.durationSeconds]);
+    const sessions = this.#sessionDurations ??= this.#sessionTtls();
+    const exists = (profile: string) =>
+      this.hasProfile(profile) || options.storedKeys?.has(profile) === true;
+    const key = JSON.stringify([options.region, options.durationSeconds, this.#keySetId(options)]);
     const memoKey = (profile: string) => `${key}\0${profile}`;
     // the chain from the target down its source_profile links, until a profile resolved before
     const chain: Resolved[] = [];
@@ -122,11 +163,15 @@ export class ProfileResolver {
       let profile: Resolved;
       let source: Value | undefined;
       try {
-        const values = this.#values(current, options);
+        const values = this.#values(current, options, chain.length === 0);
         profile = validateProfile(current, values, {
           configShown: this.#files.configShown,
           inConfig: this.#files.profiles.has(current),
         });
+        if (sessions.session !== undefined) profile.sessionDurationSeconds = sessions.session;
+        if (sessions.chained !== undefined) {
+          profile.chainedSessionDurationSeconds = sessions.chained;
+        }
         source = values.get("source_profile");
       } catch (error) {
         if (!(error instanceof VaultshError)) throw error;
@@ -139,7 +184,7 @@ export class ProfileResolver {
       const seen = index.get(source.text);
       if (seen !== undefined) {
         failure = this.#sourceLoop(chain.slice(seen).map((p) => p.name), seen);
-      } else if (!this.hasProfile(source.text)) {
+      } else if (!exists(source.text)) {
         const error = this.#error(
           current,
           `source_profile "${source.text}"${
@@ -166,6 +211,10 @@ export class ProfileResolver {
       if (below !== undefined) {
         profile.sourceProfileName = below.name;
         profile.sourceProfile = below;
+        // the code authenticates a call made with the source's credentials: its mfa_process fits
+        if (profile.mfaProcess === undefined && below.mfaProcess !== undefined) {
+          profile.mfaProcess = below.mfaProcess;
+        }
       }
       if (i > 0) this.#sources.set(memoKey(profile.name), profile);
       below = profile;
@@ -195,8 +244,8 @@ export class ProfileResolver {
     };
   }
 
-  /** Flags, then the environment, then the file. */
-  #values(name: string, options: ResolveOptions): Map<string, Value> {
+  /** Flags, then the environment, then the file, then vaultsh's defaults. */
+  #values(name: string, options: ResolveOptions, isTarget: boolean): Map<string, Value> {
     const values = new Map<string, Value>();
     if (options.region !== undefined) {
       values.set("region", { text: options.region, origin: { kind: "flag", name: "--region" } });
@@ -207,26 +256,63 @@ export class ProfileResolver {
         origin: { kind: "flag", name: "--duration" },
       });
     }
-    this.#fromEnv(values);
+    this.#fromEnv(values, isTarget);
     for (const [key, value] of this.#fromFile(name)) if (!values.has(key)) values.set(key, value);
+    const roleTtl = this.#settings.roleTtl;
+    if (!values.has("duration_seconds") && roleTtl !== undefined) {
+      const origin = { kind: "env", name: "VAULTSH_ROLE_TTL" } as const;
+      values.set("duration_seconds", { text: String(roleTtl), origin });
+    }
     return values;
   }
 
-  #fromEnv(values: Map<string, Value>): void {
+  /** GetSessionToken's durations from aws-vault's variables, else VAULTSH_SESSION_TTL. */
+  #sessionTtls(): { session?: number; chained?: number } {
+    const env = this.#settings.env;
+    const fallback = this.#settings.sessionTtl;
+    const pick = (variable: string): Value | undefined => {
+      const text = env[variable];
+      if (text !== undefined && text !== "") {
+        return { text, origin: { kind: "env", name: variable } };
+      }
+      if (fallback === undefined) return undefined;
+      return { text: String(fallback), origin: { kind: "env", name: "VAULTSH_SESSION_TTL" } };
+    };
+    const session = sessionDuration(pick("AWS_SESSION_TOKEN_TTL"));
+    const chained = sessionDuration(pick("AWS_CHAINED_SESSION_TOKEN_TTL"));
+    return {
+      ...(session === undefined ? {} : { session }),
+      ...(chained === undefined ? {} : { chained }),
+    };
+  }
+
+  #keySetId(options: ResolveOptions): number {
+    const keys = options.storedKeys;
+    if (keys === undefined) return 0;
+    let id = this.#keySets.get(keys);
+    if (id === undefined) this.#keySets.set(keys, id = this.#nextKeySet++);
+    return id;
+  }
+
+  #fromEnv(values: Map<string, Value>, isTarget: boolean): void {
+    const env = this.#settings.env;
     const set = (key: string, variable: string) => {
-      const text = this.#env[variable];
+      const text = env[variable];
       if (text !== undefined && text !== "" && !values.has(key)) {
         values.set(key, { text, origin: { kind: "env", name: variable } });
       }
     };
     // with VAULTSH_PROFILE set, vaultsh exported these for that profile: they say nothing here
-    if (!this.#env.VAULTSH_PROFILE) {
+    if (!env.VAULTSH_PROFILE) {
       set("region", "AWS_REGION");
       set("region", "AWS_DEFAULT_REGION");
     }
     set("sts_regional_endpoints", "AWS_STS_REGIONAL_ENDPOINTS");
     set("endpoint_url", "AWS_ENDPOINT_URL_STS");
     set("endpoint_url", "AWS_ENDPOINT_URL");
+    set("mfa_serial", "AWS_MFA_SERIAL");
+    set("duration_seconds", "AWS_ASSUME_ROLE_TTL");
+    if (isTarget) { for (const [key, variable] of TARGET_ONLY) set(key, variable); }
   }
 
   /**

@@ -4,6 +4,7 @@
  * into a `ProfileConfig`.
  */
 import { VaultshError } from "../errors.ts";
+import { parseDuration } from "../util/duration.ts";
 import { isMfaSerial, parseRoleArn } from "./arn.ts";
 import type { ProfileConfig } from "./profile_config.ts";
 
@@ -69,7 +70,10 @@ export function validateProfile(
   }
 
   const duration = get("duration_seconds");
-  if (duration !== undefined) {
+  if (duration?.origin.kind === "env") {
+    // AWS_ASSUME_ROLE_TTL, VAULTSH_ROLE_TTL: durations as aws-vault users write them
+    profile.durationSeconds = durationFromEnv(duration, 43200, "12h");
+  } else if (duration !== undefined) {
     const seconds = Number(duration.text);
     // --duration is checked by the command, which knows which STS call it is for
     const inRange = /^\d+$/.test(duration.text) && seconds >= 900 && seconds <= 43200;
@@ -104,7 +108,7 @@ export function validateProfile(
         "write transitive_session_tags = key1,key2",
       );
     }
-    profile.transitiveSessionTags = parsed;
+    if (parsed.length > 0) profile.transitiveSessionTags = parsed;
   }
 
   const endpoints = get("sts_regional_endpoints");
@@ -169,7 +173,31 @@ export function validateProfile(
   if (mfaProcess !== undefined) profile.mfaProcess = mfaProcess.text;
   const credentialProcess = get("credential_process");
   if (credentialProcess !== undefined) profile.credentialProcess = credentialProcess.text;
+  const tokenFile = get("web_identity_token_file");
+  if (tokenFile !== undefined) profile.webIdentityTokenFile = tokenFile.text;
+  const tokenProcess = get("web_identity_token_process");
+  if (tokenProcess !== undefined) profile.webIdentityTokenProcess = tokenProcess.text;
   return profile;
+}
+
+/** A GetSessionToken duration from AWS_SESSION_TOKEN_TTL and the like (STS: 15m to 36h). */
+export function sessionDuration(value: Value | undefined): number | undefined {
+  return value === undefined ? undefined : durationFromEnv(value, 129600, "36h");
+}
+
+function durationFromEnv(value: Value, max: number, maxText: string): number {
+  const seconds = parseDuration(value.text);
+  const problem = seconds === undefined
+    ? "is not a duration"
+    : seconds < 900 || seconds > max
+    ? `is not a duration from 15m to ${maxText}`
+    : undefined;
+  if (problem !== undefined) {
+    throw new VaultshError(value.origin.name, `"${value.text}" ${problem}`, {
+      hint: "write a duration such as 1h, 45m or 3600",
+    });
+  }
+  return seconds!;
 }
 
 /** An error about a profile, naming the config file. */
@@ -236,10 +264,9 @@ function parseSessionTags(text: string): Record<string, string> | string {
   return Object.fromEntries(tags);
 }
 
-/** `k1,k2` → keys, or why not. */
+/** `k1,k2` → keys, or why not; empty items are dropped (`tag1,` is `tag1`), as in aws-vault. */
 function parseTagKeys(text: string): string[] | string {
-  const keys = text.split(",").map((key) => key.trim());
-  if (keys.some((key) => key === "")) return "has an empty tag key";
+  const keys = text.split(",").map((key) => key.trim()).filter((key) => key !== "");
   if (new Set(keys.map((key) => key.toLowerCase())).size !== keys.length) {
     return "names a tag key twice";
   }

@@ -41,20 +41,30 @@ const REQUEST_TIMEOUT_MS = 5_000;
 /** The SDKs' standard retry mode default. */
 export const MAX_ATTEMPTS = 3;
 
-/** Client settings shared by every vaultsh client: all explicit, nothing read from ~/.aws. */
+/**
+ * Client settings shared by every vaultsh client: all explicit, nothing read from ~/.aws.
+ * Without credentials the requests go unsigned (AssumeRoleWithWebIdentity needs none), rather
+ * than the SDK looking for credentials of its own.
+ */
 export function clientConfig(
   target: ClientTarget,
-  credentials: Credentials,
+  credentials: Credentials | undefined,
   retry: { maxAttempts: number; retryStrategy?: RetryStrategy },
 ) {
   return {
     region: target.region,
     ...(target.url === undefined ? {} : { endpoint: target.url }),
-    credentials: {
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
-    },
+    ...(credentials === undefined
+      ? { httpAuthSchemeProvider: () => [{ schemeId: "smithy.api#noAuth" }] }
+      : {
+        credentials: {
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: credentials.secretAccessKey,
+          ...(credentials.sessionToken === undefined
+            ? {}
+            : { sessionToken: credentials.sessionToken }),
+        },
+      }),
     // the SDK must not consult ~/.aws, AWS_PROFILE or AWS_ENDPOINT_URL_* on its own
     ignoreConfiguredEndpointUrls: true,
     useFipsEndpoint: false,

@@ -62,7 +62,10 @@ export async function rotateKey(
   const config = await app.config();
   const keychain = await app.keychain();
   const stored = new Set(await keychain.list());
-  const target = config.resolve(profileName, { allowMissing: stored.has(profileName) });
+  const target = config.resolve(profileName, {
+    allowMissing: stored.has(profileName),
+    storedKeys: stored,
+  });
   const master = findMaster(target, stored, config);
   const what = `rotate "${master.name}"`;
   const oldKey = await readKey(keychain, master.name);
