@@ -9,7 +9,9 @@ import { VaultshError } from "../errors.ts";
 import type { Settings } from "../settings.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 import type { ConfigFiles } from "./config_files.ts";
+import { IncludeChain, KNOWN_KEYS } from "./include_chain.ts";
 import type { ProfileConfig } from "./profile_config.ts";
+import { ProfileLoopError, shortCycle } from "./profile_loop_error.ts";
 import {
   fromText,
   type Mutable,
@@ -34,27 +36,6 @@ export interface ResolveOptions {
   readonly storedKeys?: ReadonlySet<string>;
 }
 
-/** aws-vault's profile keys; the rest (`output`, `s3.*`, `sso_*`, ...) is ignored. */
-const KNOWN_KEYS = new Set([
-  "source_profile",
-  "include_profile",
-  "role_arn",
-  "mfa_serial",
-  "mfa_process",
-  "region",
-  "duration_seconds",
-  "role_session_name",
-  "external_id",
-  "source_identity",
-  "session_tags",
-  "transitive_session_tags",
-  "credential_process",
-  "endpoint_url",
-  "sts_regional_endpoints",
-  "web_identity_token_file",
-  "web_identity_token_process",
-]);
-
 /** Keys that make a `[default]` worth listing (aws-vault hides one without any it reads). */
 const PROFILE_KEYS = new Set([
   ...KNOWN_KEYS,
@@ -74,20 +55,6 @@ const TARGET_ONLY: readonly (readonly [string, string])[] = [
   ["source_identity", "AWS_SOURCE_IDENTITY"],
 ];
 
-/** A loop of include_profile or source_profile lines. */
-export class ProfileLoopError extends VaultshError {
-  /** The members of the cycle, sorted: the same loop met from any of its profiles. */
-  readonly members: readonly string[];
-
-  constructor(what: string, why: string, cycle: readonly string[], hint: string) {
-    super(what, why, { hint });
-    this.members = [...cycle].sort();
-  }
-}
-
-/** Why resolving a profile failed: the error, made for the profile being resolved. */
-type Failure = (name: string) => VaultshError;
-
 type Resolved = Mutable<ProfileConfig>;
 
 /**
@@ -98,8 +65,7 @@ type Resolved = Mutable<ProfileConfig>;
 export class ProfileResolver {
   readonly #files: ConfigFiles;
   readonly #settings: Settings;
-  /** A profile's values from its section, include chain and `[default]`, nearest first. */
-  readonly #fileValues = new Map<string, ReadonlyMap<string, Value> | Failure>();
+  readonly #includes: IncludeChain;
   /** Profiles resolved as a source of another, by options and name. */
   readonly #sources = new Map<string, ProfileConfig | (() => VaultshError)>();
   /** An id per storedKeys set seen, for the memo's key. */
@@ -110,6 +76,10 @@ export class ProfileResolver {
   constructor(files: ConfigFiles, settings: Settings) {
     this.#files = files;
     this.#settings = settings;
+    this.#includes = new IncludeChain(
+      files,
+      (name, candidates) => this.missingHint(name, candidates),
+    );
   }
 
   /** True when either file has a section for the profile. */
@@ -257,7 +227,9 @@ export class ProfileResolver {
       });
     }
     this.#fromEnv(values, isTarget);
-    for (const [key, value] of this.#fromFile(name)) if (!values.has(key)) values.set(key, value);
+    for (const [key, value] of this.#includes.values(name)) {
+      if (!values.has(key)) values.set(key, value);
+    }
     const roleTtl = this.#settings.roleTtl;
     if (!values.has("duration_seconds") && roleTtl !== undefined) {
       const origin = { kind: "env", name: "VAULTSH_ROLE_TTL" } as const;
@@ -315,85 +287,6 @@ export class ProfileResolver {
     if (isTarget) { for (const [key, variable] of TARGET_ONLY) set(key, variable); }
   }
 
-  /**
-   * The profile's keys from its own section, then its include_profile chain (or `[default]`),
-   * nearest first. Walks the chain down to a profile worked out before, then fills the memo
-   * back up, so each section is merged once.
-   */
-  #fromFile(name: string): ReadonlyMap<string, Value> {
-    const profiles = this.#files.profiles;
-    const path: string[] = [];
-    const index = new Map<string, number>();
-    let merged: ReadonlyMap<string, Value> = new Map();
-    let failure: Failure | undefined;
-    let failedAt = -1;
-    for (let current: string | undefined = name; current !== undefined;) {
-      const known = this.#fileValues.get(current);
-      if (typeof known === "function") {
-        [failure, failedAt] = [known, path.length - 1];
-        break;
-      }
-      if (known !== undefined) {
-        merged = known;
-        break;
-      }
-      const seen = index.get(current);
-      if (seen !== undefined) {
-        const cycle = path.slice(seen);
-        failure = this.#includeLoop(cycle, 0);
-        // members of the cycle meet it at themselves, the profiles before it at its entry
-        cycle.forEach((member, i) => this.#fileValues.set(member, this.#includeLoop(cycle, i)));
-        failedAt = seen - 1;
-        break;
-      }
-      index.set(current, path.length);
-      path.push(current);
-      const include: string | undefined = profiles.get(current)?.get("include_profile");
-      if (include !== undefined && !profiles.has(include)) {
-        const where = current;
-        failure = (target) =>
-          this.#error(
-            target,
-            `include_profile "${include}"${
-              where === target ? "" : ` (in profile "${where}")`
-            } is not a profile in ${this.#files.configShown}`,
-            { hint: this.missingHint(include, [...profiles.keys()]) },
-          );
-        failedAt = path.length - 1;
-        break;
-      }
-      current = include ??
-        (current !== "default" && profiles.has("default") ? "default" : undefined);
-    }
-    if (failure !== undefined) {
-      for (let i = 0; i <= failedAt; i++) this.#fileValues.set(path[i]!, failure);
-      throw (this.#fileValues.get(name) as Failure)(name);
-    }
-    for (let i = path.length - 1; i >= 0; i--) {
-      const own = path[i]!;
-      const values = new Map(merged);
-      for (const [key, text] of profiles.get(own) ?? []) {
-        if (KNOWN_KEYS.has(key) && key !== "include_profile") {
-          values.set(key, { text, origin: { kind: "profile", name: own } });
-        }
-      }
-      this.#fileValues.set(own, values);
-      merged = values;
-    }
-    return merged;
-  }
-
-  /** An include_profile cycle, shown from its `start`th member. */
-  #includeLoop(cycle: readonly string[], start: number): Failure {
-    return (target) =>
-      new ProfileLoopError(
-        `profile "${target}" in ${this.#files.configShown}`,
-        `include_profile loop: ${shortCycle(cycle, start)}`,
-        cycle,
-        "remove one include_profile line of the cycle",
-      );
-  }
-
   #error(name: string, why: string, options: { hint?: string } = {}) {
     return profileError(this.#files.configShown, name, why, options);
   }
@@ -420,18 +313,4 @@ export class ProfileResolver {
     if (near !== undefined) return `did you mean "${near}"?`;
     return `add [profile ${name}] to ${this.#files.configShown}, or store a key with: vaultsh add ${name}`;
   }
-}
-
-/**
- * `a -> b -> c -> a`, from the cycle's `start`th member; a long cycle as its first three and
- * last two links, so a loop through thousands of profiles stays one readable line.
- */
-export function shortCycle(cycle: readonly string[], start: number): string {
-  const length = cycle.length + 1;
-  const at = (i: number) => cycle[(start + i) % cycle.length]!;
-  const shown = (from: number, to: number) =>
-    Array.from({ length: to - from }, (_, i) => at(from + i));
-  if (length <= 7) return shown(0, length).join(" -> ");
-  const hidden = `… ${(length - 5).toLocaleString("en-US")} more …`;
-  return [...shown(0, 3), hidden, ...shown(length - 2, length)].join(" -> ");
 }

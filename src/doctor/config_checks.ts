@@ -7,7 +7,7 @@
 import type { App } from "../app.ts";
 import type { AwsConfig } from "../aws/aws_config.ts";
 import { configProfileName } from "../aws/config_files.ts";
-import { ProfileLoopError } from "../aws/profile_resolver.ts";
+import { ProfileLoopError } from "../aws/profile_loop_error.ts";
 import type { IniHeader } from "../aws/ini_parser.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
