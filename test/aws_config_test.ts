@@ -941,6 +941,104 @@ Deno.test("profileNames() leaves out an empty [default], as aws-vault's list doe
   assert.deepEqual(keys.profileNames(), ["default"]);
 });
 
+// ---------------------------------------------------------------- IAM Identity Center settings
+
+const SSO_URL = "https://d-123456789a.awsapps.com/start";
+
+Deno.test("resolve() reads an sso_session profile's settings from its [sso-session] section", async () => {
+  const config = await load({ config: fixture("aws_vault_style") });
+  assert.deepEqual(config.resolve("testing").sso, {
+    session: "moon-sso",
+    startUrl: SSO_URL,
+    region: "moon",
+    accountId: "012345678901",
+    roleName: "Administrator",
+  });
+  assert.deepEqual(config.ssoSession("moon-sso"), { sso_region: "moon", sso_start_url: SSO_URL });
+  assert.deepEqual(config.ssoSessionNames(), ["moon-sso"]);
+});
+
+Deno.test("resolve() reads legacy sso_start_url profiles and registration scopes", async () => {
+  const config = await load({
+    config: `[profile legacy]
+sso_start_url = ${SSO_URL}
+sso_region = eu-west-1
+sso_account_id = 111111111111
+sso_role_name = ReadOnly
+
+[sso-session corp]
+sso_start_url = ${SSO_URL}
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access , other:scope
+
+[profile modern]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = Admin
+`,
+  });
+  assert.deepEqual(config.resolve("legacy").sso, {
+    startUrl: SSO_URL,
+    region: "eu-west-1",
+    accountId: "111111111111",
+    roleName: "ReadOnly",
+  });
+  assert.deepEqual(config.resolve("modern").sso?.registrationScopes, [
+    "sso:account:access",
+    "other:scope",
+  ]);
+});
+
+Deno.test("resolve() rejects bad IAM Identity Center settings naming the profile and the key", async () => {
+  const config = await load({
+    config: `[sso-session nourl]
+sso_region = us-east-1
+
+[profile missing_session]
+sso_session = nope
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile session_without_url]
+sso_session = nourl
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile short_account]
+sso_start_url = ${SSO_URL}
+sso_region = us-east-1
+sso_account_id = 12345
+sso_role_name = Admin
+
+[profile no_role]
+sso_start_url = ${SSO_URL}
+sso_region = us-east-1
+sso_account_id = 111111111111
+
+[profile no_region]
+sso_start_url = ${SSO_URL}
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile stray]
+sso_region = eu-west-1
+sso_role_name = Admin
+`,
+  });
+  const cases: [string, string][] = [
+    ["missing_session", 'sso_session "nope" names no [sso-session nope] section'],
+    ["session_without_url", "[sso-session nourl] has no sso_start_url"],
+    ["short_account", 'sso_account_id "12345" is not a 12-digit AWS account id'],
+    ["no_role", "sso_start_url is set but sso_role_name is not"],
+    ["no_region", "sso_start_url is set but sso_region is not"],
+  ];
+  for (const [name, why] of cases) {
+    assert.equal(resolveError(config, name).message, `profile "${name}" in ~/.aws/config: ${why}`);
+  }
+  // without a start URL (own or a session's) stray sso_* keys make no IAM Identity Center profile
+  assert.equal(config.resolve("stray").sso, undefined);
+});
+
 // ---------------------------------------------------------------- the credentials file
 
 Deno.test("credentialsFileKeys() returns keys from the credentials file, comments stripped", async () => {

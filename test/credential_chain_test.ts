@@ -524,3 +524,28 @@ Deno.test("providerFor() uses VAULTSH_SESSION_TTL for the session and --duration
     ["GetSessionToken", 5400],
   ]);
 });
+
+Deno.test("providerFor() says IAM Identity Center profiles are not supported yet, not to store a key", async () => {
+  await using h = await harness(
+    `[sso-session corp]
+sso_start_url = https://d-123456789a.awsapps.com/start
+sso_region = eu-west-1
+
+[profile sso]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = Admin
+`,
+    { stored: [] },
+  );
+  await assert.rejects(h.retrieve("sso"), (error: unknown) => {
+    assert.ok(error instanceof VaultshError);
+    assert.equal(
+      error.message,
+      'profile "sso": IAM Identity Center (sso_session, sso_start_url) is not supported yet',
+    );
+    assert.doesNotMatch(error.hint ?? "", /vaultsh add/);
+    return true;
+  });
+  assert.deepEqual(h.sts.calls, []);
+});

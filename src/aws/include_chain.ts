@@ -9,7 +9,7 @@ import type { ConfigFiles } from "./config_files.ts";
 import { ProfileLoopError, shortCycle } from "./profile_loop_error.ts";
 import { profileError, type Value } from "./profile_validation.ts";
 
-/** aws-vault's profile keys; the rest (`output`, `s3.*`, `sso_*`, ...) is ignored. */
+/** aws-vault's profile keys; the rest (`output`, `s3.*`, ...) is ignored. */
 export const KNOWN_KEYS = new Set([
   "source_profile",
   "include_profile",
@@ -28,6 +28,11 @@ export const KNOWN_KEYS = new Set([
   "sts_regional_endpoints",
   "web_identity_token_file",
   "web_identity_token_process",
+  "sso_session",
+  "sso_start_url",
+  "sso_region",
+  "sso_account_id",
+  "sso_role_name",
 ]);
 
 /** Why a profile's values cannot be had: the error, made for the profile being resolved. */

@@ -31,6 +31,8 @@ export interface ProfileConfig {
   readonly webIdentityTokenFile?: string;
   /** With `role_arn`: AssumeRoleWithWebIdentity with the token this command prints. */
   readonly webIdentityTokenProcess?: string;
+  /** IAM Identity Center: where to sign in, and which account and role to get credentials for. */
+  readonly sso?: SsoConfig;
   readonly endpointUrl?: string;
   readonly stsRegionalEndpoints?: "legacy" | "regional";
   /** `source_profile`, when set and not the profile itself. */
@@ -39,4 +41,16 @@ export interface ProfileConfig {
   readonly sourceProfile?: ProfileConfig;
   /** True when the config file has a section for this profile (false for keychain-only names). */
   readonly inConfig: boolean;
+}
+
+/** A profile's IAM Identity Center settings, from its own keys or its `[sso-session]`. */
+export interface SsoConfig {
+  /** `sso_session`: the `[sso-session]` section the start URL and region come from. */
+  readonly session?: string;
+  readonly startUrl: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly roleName: string;
+  /** `sso_registration_scopes` of the `[sso-session]`. */
+  readonly registrationScopes?: readonly string[];
 }

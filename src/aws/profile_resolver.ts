@@ -36,16 +36,6 @@ export interface ResolveOptions {
   readonly storedKeys?: ReadonlySet<string>;
 }
 
-/** Keys that make a `[default]` worth listing (aws-vault hides one without any it reads). */
-const PROFILE_KEYS = new Set([
-  ...KNOWN_KEYS,
-  "sso_session",
-  "sso_start_url",
-  "sso_region",
-  "sso_account_id",
-  "sso_role_name",
-]);
-
 /** aws-vault's variables that apply to the profile asked for, not to its source profiles. */
 const TARGET_ONLY: readonly (readonly [string, string])[] = [
   ["role_arn", "AWS_ROLE_ARN"],
@@ -94,7 +84,7 @@ export class ProfileResolver {
   profileNames(): string[] {
     const names = [...this.#files.profiles.keys()].filter((name) =>
       name !== "default" || this.#files.credentials.has(name) ||
-      [...this.#files.profiles.get(name)!.keys()].some((key) => PROFILE_KEYS.has(key))
+      [...this.#files.profiles.get(name)!.keys()].some((key) => KNOWN_KEYS.has(key))
     );
     const listed = new Set(names);
     for (const name of this.#files.credentials.keys()) if (!listed.has(name)) names.push(name);
@@ -137,6 +127,7 @@ export class ProfileResolver {
         profile = validateProfile(current, values, {
           configShown: this.#files.configShown,
           inConfig: this.#files.profiles.has(current),
+          ssoSessions: this.#files.ssoSessions,
         });
         if (sessions.session !== undefined) profile.sessionDurationSeconds = sessions.session;
         if (sessions.chained !== undefined) {

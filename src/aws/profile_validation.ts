@@ -6,7 +6,7 @@
 import { VaultshError } from "../errors.ts";
 import { parseDuration } from "../util/duration.ts";
 import { isMfaSerial, parseRoleArn } from "./arn.ts";
-import type { ProfileConfig } from "./profile_config.ts";
+import type { ProfileConfig, SsoConfig } from "./profile_config.ts";
 
 /** Where a value came from, for error messages. */
 export interface Origin {
@@ -33,7 +33,12 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 export function validateProfile(
   name: string,
   values: ReadonlyMap<string, Value>,
-  context: { readonly configShown: string; readonly inConfig: boolean },
+  context: {
+    readonly configShown: string;
+    readonly inConfig: boolean;
+    /** `[sso-session x]` sections by name. */
+    readonly ssoSessions: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  },
 ): Mutable<ProfileConfig> {
   const profile: Mutable<ProfileConfig> = { name, inConfig: context.inConfig };
   const get = (key: string) => values.get(key);
@@ -173,11 +178,74 @@ export function validateProfile(
   if (mfaProcess !== undefined) profile.mfaProcess = mfaProcess.text;
   const credentialProcess = get("credential_process");
   if (credentialProcess !== undefined) profile.credentialProcess = credentialProcess.text;
+  const sso = ssoConfig(name, values, context.ssoSessions, context.configShown);
+  if (sso !== undefined) profile.sso = sso;
   const tokenFile = get("web_identity_token_file");
   if (tokenFile !== undefined) profile.webIdentityTokenFile = tokenFile.text;
   const tokenProcess = get("web_identity_token_process");
   if (tokenProcess !== undefined) profile.webIdentityTokenProcess = tokenProcess.text;
   return profile;
+}
+
+/**
+ * IAM Identity Center settings, as aws-vault and the AWS CLI read them: `sso_session` takes the
+ * start URL, region and scopes from its `[sso-session]` section (over the profile's own), a
+ * legacy profile carries `sso_start_url` and `sso_region` itself; both need `sso_account_id` and
+ * `sso_role_name`.
+ */
+function ssoConfig(
+  name: string,
+  values: ReadonlyMap<string, Value>,
+  sessions: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  configShown: string,
+): SsoConfig | undefined {
+  const text = (key: string) => values.get(key)?.text;
+  const fail = (why: string) => profileError(configShown, name, why);
+  const sessionName = text("sso_session");
+  let startUrl = text("sso_start_url");
+  let region = text("sso_region");
+  let scopes: string | undefined;
+  if (sessionName !== undefined) {
+    const session = sessions.get(sessionName);
+    if (session === undefined) {
+      throw fail(`sso_session "${sessionName}" names no [sso-session ${sessionName}] section`);
+    }
+    for (const key of ["sso_start_url", "sso_region"]) {
+      if (session.get(key) === undefined) {
+        throw fail(`[sso-session ${sessionName}] has no ${key}`);
+      }
+    }
+    startUrl = session.get("sso_start_url");
+    region = session.get("sso_region");
+    scopes = session.get("sso_registration_scopes");
+  }
+  // only a start URL (own or the session's) makes an IAM Identity Center profile: a stray
+  // sso_region or sso_role_name, say in [default] for the AWS CLI, changes nothing
+  if (startUrl === undefined) return undefined;
+  const accountId = text("sso_account_id");
+  const roleName = text("sso_role_name");
+  const missing = [["sso_region", region], ["sso_account_id", accountId], [
+    "sso_role_name",
+    roleName,
+  ]].find(([, value]) => value === undefined)?.[0];
+  if (missing !== undefined) throw fail(`sso_start_url is set but ${missing} is not`);
+  if (!isHttpUrl(startUrl)) throw fail(`sso_start_url "${startUrl}" is not an http(s) URL`);
+  if (!/^\d{12}$/.test(accountId!)) {
+    throw fail(`sso_account_id "${accountId}" is not a 12-digit AWS account id`);
+  }
+  if (!/^[\w+=,.@-]{1,64}$/.test(roleName!)) {
+    throw fail(`sso_role_name "${roleName}" is not an IAM role name`);
+  }
+  const registrationScopes = scopes?.split(",").map((scope) => scope.trim())
+    .filter((scope) => scope !== "");
+  return {
+    ...(sessionName === undefined ? {} : { session: sessionName }),
+    startUrl,
+    region: region!,
+    accountId: accountId!,
+    roleName: roleName!,
+    ...(registrationScopes === undefined ? {} : { registrationScopes }),
+  };
 }
 
 /** A GetSessionToken duration from AWS_SESSION_TOKEN_TTL and the like (STS: 15m to 36h). */

@@ -166,8 +166,8 @@ function primes(profile: ProfileConfig, above: readonly ProfileConfig[]): boolea
 
 /**
  * Where a profile's own credentials come from, before any session or role is layered on, in
- * aws-vault's order: a stored key or source_profile, a web identity token, credential_process,
- * then keys in the credentials file.
+ * aws-vault's order: a stored key or source_profile, IAM Identity Center, a web identity token,
+ * credential_process, then keys in the credentials file.
  */
 function baseLink(
   profile: ProfileConfig,
@@ -180,6 +180,13 @@ function baseLink(
   }
   if (profile.sourceProfile !== undefined) {
     return build(profile.sourceProfile, [...above, profile], deps, options);
+  }
+  if (profile.sso !== undefined) {
+    throw new VaultshError(
+      `profile "${profile.name}"`,
+      "IAM Identity Center (sso_session, sso_start_url) is not supported yet",
+      { hint: "sign in with the AWS CLI (aws sso login) meanwhile" },
+    );
   }
   const token = profile.webIdentityTokenFile ?? profile.webIdentityTokenProcess;
   if (token !== undefined) {
