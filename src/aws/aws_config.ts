@@ -23,7 +23,7 @@ export class AwsConfig {
     this.configFile = files.configFile;
     this.credentialsFile = files.credentialsFile;
     this.#files = files;
-    this.#resolver = new ProfileResolver(files, settings.env);
+    this.#resolver = new ProfileResolver(files, settings);
   }
 
   /**

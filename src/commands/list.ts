@@ -16,6 +16,7 @@ export interface ListOptions {
 const SHORT_TYPE: Record<SessionName["type"], string> = {
   "sts.GetSessionToken": "mfa-session",
   "sts.AssumeRole": "role",
+  "sts.AssumeRoleWithWebIdentity": "web-identity",
   "credential_process": "process",
   "shell.Stash": "stash",
   "sso.Token": "sso-token",
@@ -40,10 +41,10 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
 
   const rows: string[][] = [];
   const sources = new Map<ProfileConfig, string>();
-  for (const name of config.profileNames()) {
+  const profileRow = (name: string) => {
     let profile: ProfileConfig | undefined;
     try {
-      profile = config.resolve(name);
+      profile = config.resolve(name, { storedKeys: keys });
     } catch (error) {
       log.warn(errorMessage(error)); // names the profile and the file already
     }
@@ -56,17 +57,24 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
       keys.has(name) ? "yes" : "no",
       describeSessions(sessions, name, now),
     ]);
-  }
+  };
+  const names = config.profileNames();
+  for (const name of names) profileRow(name);
+  const listed = new Set(names);
   for (const name of keys) {
-    if (!config.hasProfile(name)) {
-      rows.push([
-        name,
-        "keychain (no config section)",
-        "-",
-        "yes",
-        describeSessions(sessions, name, now),
-      ]);
+    if (listed.has(name)) continue;
+    // a key stored under an otherwise empty [default] is still that profile's
+    if (config.hasProfile(name)) {
+      profileRow(name);
+      continue;
     }
+    rows.push([
+      name,
+      "keychain (no config section)",
+      "-",
+      "yes",
+      describeSessions(sessions, name, now),
+    ]);
   }
   writeStdout(renderTable(["PROFILE", "CREDENTIALS", "ROLE", "KEY", "SESSIONS"], rows));
 }

@@ -43,6 +43,7 @@ export async function resolveProfile(
     ...(request.durationSeconds === undefined ? {} : { durationSeconds: request.durationSeconds }),
     // a name with a stored key is a profile even without a config section (aws-vault does the same)
     allowMissing: storedItems.has(request.profile),
+    storedKeys: storedItems,
   });
   return { profile, storedItems };
 }
