@@ -602,7 +602,7 @@ async function hookProcesses(home: string): Promise<number[]> {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
       const argv = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`)).split("\0");
-      if (argv.at(-2) !== "hook" || !argv.some((arg) => /(\/vaultsh|main\.ts)$/.test(arg))) {
+      if (argv.at(-2) !== "hook" || !argv.some((arg) => /(\/vaultsh|\/main\.(ts|js))$/.test(arg))) {
         continue;
       }
       const environ = (await Deno.readTextFile(`/proc/${entry.name}/environ`)).split("\0");

@@ -48,7 +48,7 @@ export class ArgvSampler {
           this.#control = true;
           continue;
         }
-        const run = /(?:\/vaultsh|\/main\.ts) (\S.*)$/.exec(line)?.[1];
+        const run = /(?:\/vaultsh|\/main\.[jt]s) (\S.*)$/.exec(line)?.[1];
         if (run !== undefined) this.vaultshRuns.add(run);
         if (list.some((secret) => line.includes(secret))) this.hits.push(line);
       }
