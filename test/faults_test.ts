@@ -227,7 +227,7 @@ const CUTS: readonly {
     at: "mfa_serial=arn:aws:iam::000000000000:mfa/jump",
     profile: "jumpuser",
     what: 'profile "jumpuser"',
-    why: /STS GetSessionToken: AccessDenied: /,
+    why: /STS could not validate the MFA code for arn:aws:iam::000000000000:mfa\/jump$/,
     mfaToken: true,
   },
 ];

@@ -199,6 +199,16 @@ function retryStrategy(carriesMfaCode: boolean, maxAttempts: number) {
   };
 }
 
+/**
+ * Whether a failed call that carried an MFA code left it unspent: throttled, or never evaluated
+ * (see codeNotEvaluated). Then the same code may be sent again.
+ */
+export function mfaCodeUnspent(error: unknown): boolean {
+  const cause = error instanceof VaultshError ? error.cause : error;
+  const name = (cause as { name?: string } | undefined)?.name;
+  return name === "Throttling" || name === "ThrottlingException" || codeNotEvaluated(cause);
+}
+
 /** Failures after which STS cannot have looked at the request's MFA code. */
 function codeNotEvaluated(error: unknown): boolean {
   const e = error as {

@@ -2,7 +2,7 @@
 import type { AssumeRoleInput, Sts } from "../aws/sts.ts";
 import * as log from "../log.ts";
 import type { Credentials } from "./credentials.ts";
-import type { MfaCodeSource } from "./mfa.ts";
+import type { SpendMfa } from "./mfa_spender.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export interface AssumeRoleOptions {
@@ -13,7 +13,7 @@ export interface AssumeRoleOptions {
   /** Set when this call itself must carry MFA (the source is not an MFA session). */
   readonly mfaSerial?: string | undefined;
   readonly mfaProcess?: string | undefined;
-  readonly mfa: MfaCodeSource;
+  readonly mfa: SpendMfa;
 }
 
 export class AssumeRoleProvider implements CredentialsProvider {
@@ -22,14 +22,15 @@ export class AssumeRoleProvider implements CredentialsProvider {
   async retrieve(): Promise<Credentials> {
     const { profile, source, sts, role, mfaSerial, mfaProcess, mfa } = this.options;
     const credentials = await source.retrieve();
-    const tokenCode = mfaSerial === undefined
-      ? undefined
-      : await mfa({ profile, serial: mfaSerial, process: mfaProcess });
-    log.info(`assuming ${describeRole(role.roleArn)} for ${profile}…`);
-    return sts.assumeRole(credentials, {
-      ...role,
-      ...(mfaSerial === undefined ? {} : { serialNumber: mfaSerial, tokenCode: tokenCode! }),
-    });
+    const assumeRole = (tokenCode?: string) => {
+      log.info(`assuming ${describeRole(role.roleArn)} for ${profile}…`);
+      return sts.assumeRole(credentials, {
+        ...role,
+        ...(tokenCode === undefined ? {} : { serialNumber: mfaSerial!, tokenCode }),
+      });
+    };
+    if (mfaSerial === undefined) return assumeRole();
+    return mfa({ profile, serial: mfaSerial, process: mfaProcess }, assumeRole);
   }
 }
 

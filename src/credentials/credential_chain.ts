@@ -20,7 +20,7 @@ import { CredentialProcessProvider } from "./credential_process_provider.ts";
 import type { Credentials } from "./credentials.ts";
 import { CredentialsFileProvider } from "./credentials_file_provider.ts";
 import { KeychainKeyProvider } from "./keychain_key_provider.ts";
-import type { MfaCodeSource } from "./mfa.ts";
+import type { SpendMfa } from "./mfa_spender.ts";
 import type { CredentialsProvider } from "./provider.ts";
 import { SessionTokenProvider } from "./session_token_provider.ts";
 
@@ -34,7 +34,8 @@ export interface ChainDeps {
   readonly storedItems: ReadonlySet<string>;
   readonly credentialsFileKeys: (profile: string) => Credentials | undefined;
   readonly stsFor: (profile: ProfileConfig) => Sts;
-  readonly mfa: MfaCodeSource;
+  /** Spends MFA codes: one device's calls take turns, no code is sent twice. */
+  readonly mfa: SpendMfa;
   readonly now: () => Date;
 }
 

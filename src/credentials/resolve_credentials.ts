@@ -6,6 +6,7 @@ import { stsEndpointFor } from "../aws/sts_endpoint.ts";
 import { providerFor } from "./credential_chain.ts";
 import type { Credentials } from "./credentials.ts";
 import { mfaCodeSource } from "./mfa.ts";
+import { mfaSpender } from "./mfa_spender.ts";
 
 export interface CredentialRequest {
   readonly profile: string;
@@ -66,10 +67,14 @@ export async function resolveCredentials(
         `profile "${link.name}"`,
         request.background === true ? { maxAttempts: 1 } : {},
       ),
-    mfa: mfaCodeSource({
-      token: request.mfaToken,
-      interactive: request.interactive,
-      env: app.settings.env,
+    mfa: mfaSpender({
+      codes: mfaCodeSource({
+        token: request.mfaToken,
+        interactive: request.interactive,
+        env: app.settings.env,
+      }),
+      lockDir: `${app.settings.runtimeDir}/locks`,
+      lockTimeoutMs: app.settings.lockTimeout * 1000,
     }),
     now,
   }, { durationSeconds: request.durationSeconds, noSession: request.noSession });

@@ -25,6 +25,7 @@ import { clearSessions } from "./clear_sessions.ts";
 import { type ChainDeps, providerFor } from "./credential_chain.ts";
 import { type Credentials, fromStored, toStored } from "./credentials.ts";
 import { mfaCodeSource } from "./mfa.ts";
+import { mfaSpender } from "./mfa_spender.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import type { Keychain } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
@@ -254,7 +255,11 @@ async function iamCaller(
     storedItems: stored,
     credentialsFileKeys: (name) => config.credentialsFileKeys(name),
     stsFor: (link) => createSts(stsEndpointFor(link), `profile "${link.name}"`),
-    mfa: mfaCodeSource({ token: options.mfaToken, interactive: true, env: app.settings.env }),
+    mfa: mfaSpender({
+      codes: mfaCodeSource({ token: options.mfaToken, interactive: true, env: app.settings.env }),
+      lockDir: `${app.settings.runtimeDir}/locks`,
+      lockTimeoutMs: app.settings.lockTimeout * 1000,
+    }),
     now: () => new Date(),
   };
 

@@ -1,7 +1,8 @@
 /**
  * A per-key lock between vaultsh processes: two shells renewing the same session at the same
  * moment must make one STS call and never spend one MFA code twice. flock(2) on a file in a
- * private directory; the kernel drops the lock if the holder dies, so nothing goes stale.
+ * private directory; the kernel drops the lock if the holder dies, so nothing goes stale. The
+ * holder may keep a small non-secret record in the lock file itself (`fn` gets it, locked).
  */
 import { VaultshError } from "../errors.ts";
 import { ensurePrivateDir } from "./atomic_write.ts";
@@ -11,7 +12,7 @@ export async function withFileLock<T>(
   key: string,
   timeoutMs: number,
   what: string,
-  fn: () => Promise<T>,
+  fn: (file: Deno.FsFile) => Promise<T>,
 ): Promise<T> {
   await ensurePrivateDir(dir);
   const digest = new Uint8Array(
@@ -46,7 +47,7 @@ export async function withFileLock<T>(
     } finally {
       clearTimeout(timer);
     }
-    return await fn();
+    return await fn(file);
   } finally {
     file.close(); // closing releases the lock
   }
