@@ -186,7 +186,7 @@ function baseLink(
   const fileKeys = deps.credentialsFileKeys(profile.name);
   if (fileKeys !== undefined) {
     return {
-      provider: new CredentialsFileProvider(fileKeys),
+      provider: new CredentialsFileProvider(fileKeys, profile.name),
       longTerm: fileKeys.sessionToken === undefined,
     };
   }

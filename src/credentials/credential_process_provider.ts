@@ -1,7 +1,7 @@
 /** A profile's `credential_process`: a command printing the `Version: 1` JSON on stdout. */
 import { VaultshError } from "../errors.ts";
 import { runShellCommand } from "../util/shell_command.ts";
-import type { Credentials } from "./credentials.ts";
+import { checkCredentials, type Credentials } from "./credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export class CredentialProcessProvider implements CredentialsProvider {
@@ -51,7 +51,7 @@ export class CredentialProcessProvider implements CredentialsProvider {
         );
       }
     }
-    return {
+    const credentials = {
       accessKeyId: AccessKeyId,
       secretAccessKey: SecretAccessKey,
       ...(typeof SessionToken === "string" && SessionToken !== ""
@@ -59,5 +59,8 @@ export class CredentialProcessProvider implements CredentialsProvider {
         : {}),
       ...(expiration === undefined ? {} : { expiration }),
     };
+    // before the cache sees them
+    checkCredentials(credentials, what);
+    return credentials;
   }
 }

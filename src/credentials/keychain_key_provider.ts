@@ -1,7 +1,7 @@
 /** The long-term access key stored in the keychain under a profile's name. */
 import { VaultshError } from "../errors.ts";
 import type { Keychain } from "../keychain/keychain.ts";
-import { type Credentials, fromStored } from "./credentials.ts";
+import { checkCredentials, type Credentials, fromStored } from "./credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export class KeychainKeyProvider implements CredentialsProvider {
@@ -24,6 +24,7 @@ export class KeychainKeyProvider implements CredentialsProvider {
         hint: `store the key again with: vaultsh add ${this.profile}`,
       });
     }
+    checkCredentials(credentials, `profile "${this.profile}"`);
     return credentials;
   }
 }

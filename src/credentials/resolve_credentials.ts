@@ -4,7 +4,7 @@ import type { ProfileConfig } from "../aws/profile_config.ts";
 import { createSts } from "../aws/sts.ts";
 import { stsEndpointFor } from "../aws/sts_endpoint.ts";
 import { providerFor } from "./credential_chain.ts";
-import type { Credentials } from "./credentials.ts";
+import { checkCredentials, type Credentials } from "./credentials.ts";
 import { mfaCodeSource } from "./mfa.ts";
 import { mfaSpender } from "./mfa_spender.ts";
 
@@ -79,5 +79,7 @@ export async function resolveCredentials(
     now,
   }, { durationSeconds: request.durationSeconds, noSession: request.noSession });
   const credentials = await provider.retrieve();
+  // whatever the source: what leaves here goes into env files, ini files and shells
+  checkCredentials(credentials, `profile "${profile.name}"`);
   return { profile, credentials, region: profile.region };
 }
