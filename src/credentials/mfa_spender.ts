@@ -90,8 +90,9 @@ export function mfaSpender(options: MfaSpenderOptions): SpendMfa {
             hash: await codeHash(request.serial, code),
           });
         } catch (error) {
-          // the code still serves this run; only a second run in the same 30 s could resend it
-          log.warn(`could not record the spent MFA code: ${errorMessage(error)}`);
+          // the code still serves this run (a full disk says so once, when caching); only a
+          // second run in the same 30 s could resend it, and STS's refusal then says what to do
+          log.debug(`could not record the spent MFA code: ${errorMessage(error)}`);
         }
         try {
           return await call(code);
