@@ -499,7 +499,7 @@ Deno.test({
       { args: ["add", "jumpuser", "--env"], env: NEW_KEY, item: "jumpuser" },
     ];
     // a renewed role serves uncached
-    const renewed = async (result: RunResult) => {
+    const renewed = (result: RunResult) => {
       exported(result);
       assert.match(result.stderr, NOT_CACHED);
     };
@@ -512,7 +512,7 @@ Deno.test({
           new RegExp(`cannot write "${item}" in \\S+/keys: File too large \\(os error 27\\)$`),
         );
       }
-      await renewed(await world.vaultshOnFullDisk(["export", "account_b"]));
+      renewed(await world.vaultshOnFullDisk(["export", "account_b"]));
       assert.deepEqual(await snapshot(keys), before);
     });
 
@@ -528,7 +528,7 @@ Deno.test({
             ),
           );
         }
-        await renewed(await world.vaultsh(["export", "account_b"]));
+        renewed(await world.vaultsh(["export", "account_b"]));
       } finally {
         await undo();
       }
