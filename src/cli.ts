@@ -103,9 +103,10 @@ function buildProgram(): Command {
   program.command("allow")
     .description("trust the .awsvault marker governing a path (default: the current directory)")
     .argument("[path]")
-    .action(async (path) => {
+    .option("--force", "allow a marker owned by another user or in a world-writable directory")
+    .action(async (path, options) => {
       const { trustCommand } = await import("./commands/trust.ts");
-      await trustCommand("allow", path);
+      await trustCommand("allow", path, undefined, options);
     });
 
   program.command("deny")
