@@ -5,6 +5,7 @@
 import type { Credentials } from "../credentials/credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
+import { checkEndpointUrl } from "./endpoint_url.ts";
 import {
   clientConfig,
   type ClientTarget,
@@ -66,6 +67,8 @@ export function createSts(
   options: { maxAttempts?: number } = {},
 ): Sts {
   const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
+  // before anything is asked for (an MFA code): the endpoint is known now
+  if (endpoint.url !== undefined) checkEndpointUrl(endpoint.url, "STS endpoint");
   async function send<T>(
     credentials: Credentials,
     action: string,
