@@ -4,6 +4,7 @@
  * carries only a command's product, so a failed `eval "$(vaultsh ...)"` evaluates nothing.
  */
 import { errorMessage, VaultshError } from "./errors.ts";
+import { disableCoreDumps } from "./keychain/no_core_dumps.ts";
 import * as log from "./log.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -31,5 +32,7 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // before anything secret is in memory
+  disableCoreDumps();
   Deno.exit(await main(Deno.args));
 }
