@@ -178,6 +178,8 @@ write_launcher() {
 #!/bin/sh
 # vaultsh launcher written by install.sh: runs the installed bundle with the permissions the
 # compiled binary would have. VAULTSH_SELF tells vaultsh its own path for 'vaultsh init'.
+# No core files: vaultsh's memory holds keys (vaultsh also sets this itself, where it can).
+ulimit -Sc 0 2>/dev/null
 VAULTSH_SELF=$(quote "$bin_dir/vaultsh") DENO_DIR=$(quote "$DENO_DIR") exec $(quote "$deno") run --quiet --no-prompt --no-config --cached-only --no-check $PERMISSIONS $(quote "$app_dir/main.js") "\$@"
 LAUNCHER
     ensure chmod 755 "$target"

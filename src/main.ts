@@ -5,6 +5,7 @@
  */
 import { VERSION } from "./cli/version.ts";
 import { errorMessage, VaultshError } from "./errors.ts";
+import { disableCoreDumps } from "./keychain/no_core_dumps.ts";
 import * as log from "./log.ts";
 import { writeStdout } from "./util/stdout.ts";
 
@@ -38,5 +39,7 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // before anything secret is in memory
+  disableCoreDumps();
   Deno.exit(await main(Deno.args));
 }

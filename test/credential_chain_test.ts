@@ -146,9 +146,9 @@ async function harness(
         storedItems,
         credentialsFileKeys: (profile) => config.credentialsFileKeys(profile),
         stsFor: () => sts,
-        mfa: (request) => {
+        mfa: (request, call) => {
           mfaAsks.push(request);
-          return Promise.resolve(String(code++));
+          return call(String(code++));
         },
         now,
       }, chainOptions);

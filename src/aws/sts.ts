@@ -5,6 +5,7 @@
 import type { Credentials } from "./credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
+import { checkEndpointUrl } from "./endpoint_url.ts";
 import {
   clientConfig,
   type ClientTarget,
@@ -76,6 +77,8 @@ export function createSts(
   options: { maxAttempts?: number } = {},
 ): Sts {
   const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
+  // before anything is asked for (an MFA code): the endpoint is known now
+  if (endpoint.url !== undefined) checkEndpointUrl(endpoint.url, "STS endpoint");
   async function send<T>(
     credentials: Credentials | undefined,
     action: string,
@@ -222,6 +225,16 @@ function retryStrategy(carriesMfaCode: boolean, maxAttempts: number) {
     },
     recordSuccess: (_token: RetryToken): void => {},
   };
+}
+
+/**
+ * Whether a failed call that carried an MFA code left it unspent: throttled, or never evaluated
+ * (see codeNotEvaluated). Then the same code may be sent again.
+ */
+export function mfaCodeUnspent(error: unknown): boolean {
+  const cause = error instanceof VaultshError ? error.cause : error;
+  const name = (cause as { name?: string } | undefined)?.name;
+  return name === "Throttling" || name === "ThrottlingException" || codeNotEvaluated(cause);
 }
 
 /** Failures after which STS cannot have looked at the request's MFA code. */

@@ -1,7 +1,8 @@
-/** `vaultsh clear [profile]`: delete cached sessions, all or one profile's. */
+/** `vaultsh clear [profile]`: delete cached sessions, all or one profile's, and stop their servers. */
 import { App } from "../app.ts";
 import { clearSessions } from "../credentials/clear_sessions.ts";
 import * as log from "../log.ts";
+import { stopServers } from "../server/stop_servers.ts";
 
 export async function clearCommand(
   profile: string | undefined,
@@ -16,4 +17,6 @@ export async function clearCommand(
       profile === undefined ? "" : ` of "${profile}"`
     }`,
   );
+  // a running server would go on serving what it holds in memory
+  await stopServers(app.settings, profile === undefined ? undefined : new Set([profile]));
 }

@@ -2,7 +2,7 @@
 import type { AssumeRoleInput, Sts } from "../aws/sts.ts";
 import * as log from "../log.ts";
 import type { Credentials } from "../aws/credentials.ts";
-import type { MfaCodeSource } from "./mfa.ts";
+import type { SpendMfa } from "./mfa_spender.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export interface AssumeRoleOptions {
@@ -15,7 +15,7 @@ export interface AssumeRoleOptions {
   /** The duration asked for, when it was capped to the 1h AWS allows role chaining. */
   readonly cappedFrom?: number;
   readonly mfaProcess?: string | undefined;
-  readonly mfa: MfaCodeSource;
+  readonly mfa: SpendMfa;
 }
 
 export class AssumeRoleProvider implements CredentialsProvider {
@@ -32,14 +32,15 @@ export class AssumeRoleProvider implements CredentialsProvider {
           `not ${hours(cappedFrom)}`,
       );
     }
-    const tokenCode = mfaSerial === undefined
-      ? undefined
-      : await mfa({ profile, serial: mfaSerial, process: mfaProcess });
-    log.info(`assuming ${describeRole(role.roleArn)} for ${profile}…`);
-    return sts.assumeRole(credentials, {
-      ...role,
-      ...(mfaSerial === undefined ? {} : { serialNumber: mfaSerial, tokenCode: tokenCode! }),
-    });
+    const assumeRole = (tokenCode?: string) => {
+      log.info(`assuming ${describeRole(role.roleArn)} for ${profile}…`);
+      return sts.assumeRole(credentials, {
+        ...role,
+        ...(tokenCode === undefined ? {} : { serialNumber: mfaSerial!, tokenCode }),
+      });
+    };
+    if (mfaSerial === undefined) return assumeRole();
+    return mfa({ profile, serial: mfaSerial, process: mfaProcess }, assumeRole);
   }
 }
 

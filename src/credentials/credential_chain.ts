@@ -20,7 +20,7 @@ import { CredentialProcessProvider } from "./credential_process_provider.ts";
 import type { Credentials } from "../aws/credentials.ts";
 import { CredentialsFileProvider } from "./credentials_file_provider.ts";
 import { KeychainKeyProvider } from "./keychain_key_provider.ts";
-import type { MfaCodeSource } from "./mfa.ts";
+import type { SpendMfa } from "./mfa_spender.ts";
 import type { CredentialsProvider } from "./provider.ts";
 import type { SessionType } from "./session_name.ts";
 import { SessionTokenProvider } from "./session_token_provider.ts";
@@ -36,7 +36,8 @@ export interface ChainDeps {
   readonly storedItems: ReadonlySet<string>;
   readonly credentialsFileKeys: (profile: string) => Credentials | undefined;
   readonly stsFor: (profile: ProfileConfig) => Sts;
-  readonly mfa: MfaCodeSource;
+  /** Spends MFA codes: one device's calls take turns, no code is sent twice. */
+  readonly mfa: SpendMfa;
   readonly now: () => Date;
 }
 
@@ -242,7 +243,7 @@ function baseLink(
   const fileKeys = deps.credentialsFileKeys(profile.name);
   if (fileKeys !== undefined) {
     return {
-      provider: new CredentialsFileProvider(fileKeys),
+      provider: new CredentialsFileProvider(fileKeys, profile.name),
       longTerm: fileKeys.sessionToken === undefined,
     };
   }

@@ -20,6 +20,7 @@ import type { Keychain } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
 import { type ChainDeps, providerFor } from "./credential_chain.ts";
 import { mfaCodeSource } from "./mfa.ts";
+import { mfaSpender } from "./mfa_spender.ts";
 
 export interface RotateOptions {
   /** `--no-session`: call IAM with the stored key itself. */
@@ -63,7 +64,11 @@ export async function iamCaller(
     storedItems: stored,
     credentialsFileKeys: (name) => config.credentialsFileKeys(name),
     stsFor: (link) => createSts(stsEndpointFor(link), `profile "${link.name}"`),
-    mfa: mfaCodeSource({ token: options.mfaToken, interactive: true, env: app.settings.env }),
+    mfa: mfaSpender({
+      codes: mfaCodeSource({ token: options.mfaToken, interactive: true, env: app.settings.env }),
+      lockDir: `${app.settings.runtimeDir}/locks`,
+      lockTimeoutMs: app.settings.lockTimeout * 1000,
+    }),
     now: () => new Date(),
   };
 
