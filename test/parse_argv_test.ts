@@ -94,3 +94,12 @@ Deno.test("parseArgv() throws a UsageError (exit 2) for what it cannot take", ()
     });
   }
 });
+
+Deno.test("parseArgv() with no arguments prints the help on stderr for exit 2", () => {
+  const printed = parseArgv(PROGRAM, []);
+  assert.equal(printed.kind, "print");
+  if (printed.kind !== "print") return;
+  assert.equal(printed.stream, "stderr");
+  assert.equal(printed.code, 2);
+  assert.match(printed.text, /^Usage: vaultsh \[options\] \[command\]\n/);
+});

@@ -56,7 +56,7 @@ export function parseArgv(program: Program, argv: readonly string[]): Invocation
 type Fail = (why: string) => never;
 
 function parseProgram(program: Program, argv: readonly string[], fail: Fail): Invocation {
-  const printHelp = (stream: "stdout" | "stderr"): Invocation => ({
+  const printHelp = (stream: "stdout" | "stderr", code = 0): Invocation => ({
     kind: "print",
     text: programHelp(
       {
@@ -68,8 +68,19 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
       helpWidth(stream),
     ),
     stream,
-    code: 0,
+    code,
   });
+  const unknownCommand = (name: string): never => {
+    const names = program.commands.filter((row) => !row.hidden).flatMap((
+      row,
+    ) => [row.name, ...row.aliases.slice(0, 1)]);
+    // its own --help would be another unknown command
+    throw new UsageError(
+      "usage",
+      `unknown command '${name}'${suggest(name, [...names, "help"])}`,
+      `see '${program.name} --help'`,
+    );
+  };
   const find = (name: string | undefined) =>
     name === undefined
       ? undefined
@@ -92,17 +103,12 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
     const name = operands[1];
     if (name === undefined || name === "") return printHelp("stdout");
     const wanted = find(name);
-    if (wanted === undefined) return printHelp("stderr");
-    return commandHelpOutput(program.name, wanted);
+    return wanted === undefined ? unknownCommand(name) : commandHelpOutput(program.name, wanted);
   }
-  if (operands.length === 0 && unknown.length === 0) return printHelp("stderr");
+  // nothing to do is a usage error too: the help says what there is
+  if (operands.length === 0 && unknown.length === 0) return printHelp("stderr", 2);
   if (unknown.some(isHelp)) return printHelp("stdout");
-  if (operands.length > 0) {
-    const names = program.commands.filter((row) => !row.hidden).flatMap((
-      row,
-    ) => [row.name, ...row.aliases.slice(0, 1)]);
-    return fail(`unknown command '${operands[0]}'${suggest(operands[0]!, [...names, "help"])}`);
-  }
+  if (operands.length > 0) return unknownCommand(operands[0]!);
   return fail(unknownOption(unknown[0]!, [VERSION]));
 }
 
