@@ -327,3 +327,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "--debug traces on stderr as VAULTSH_DEBUG=1 does, after the command or before it",
+  async fn() {
+    await using box = await Sandbox.create({ env: { VAULTSH_FILE_PASSPHRASE: "debug-test" } });
+    await box.writeConfig(SEED_CONFIG);
+    const trace = /^vaultsh\[debug\]: keychain backend: file$/m;
+    const quiet = await box.vaultsh(["clear"]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /\[debug\]/);
+    for (
+      const [args, env] of [
+        [["clear", "--debug"], {}],
+        [["--debug", "clear"], {}],
+        [["clear"], { VAULTSH_DEBUG: "1" }],
+      ] as const
+    ) {
+      const result = await box.vaultsh([...args], { env });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, "");
+      assert.match(result.stderr, trace, args.join(" "));
+    }
+    for (const command of ["status", "list", "export", "exec", "init", "server"]) {
+      const help = await box.vaultsh([command, "--help"]);
+      assert.match(help.stdout, /^ {2}--debug +trace to stderr/m, command);
+    }
+  },
+});

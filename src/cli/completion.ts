@@ -9,6 +9,7 @@ import zshTemplate from "../../shell/completions/vaultsh.zsh" with { type: "text
 import type { ShellName } from "../shells/shell.ts";
 import { type Completion, type OptionSpec } from "./command_spec.ts";
 import { HELP_OPTION } from "./help.ts";
+import { DEBUG } from "./parse_argv.ts";
 import { PROGRAM } from "./run_cli.ts";
 
 /** The line in each template that the generated words replace. */
@@ -80,11 +81,12 @@ function buildModel(): Model {
     description: HELP_OPTION.description,
     value: undefined,
   };
+  const debug = flag(DEBUG);
   const commands = PROGRAM.commands.filter((row) => !row.hidden).map((row): Command => ({
     name: row.name,
     aliases: row.aliases,
     description: row.description,
-    flags: [...Object.values(row.options).filter((o) => o.hidden !== true).map(flag), help],
+    flags: [...Object.values(row.options).filter((o) => o.hidden !== true).map(flag), debug, help],
     args: row.args.map((arg) => kind(arg.complete, arg.name)),
     variadic: row.args.at(-1)?.variadic === true,
   }));
@@ -104,7 +106,7 @@ function buildModel(): Model {
     description: "output the version number",
     value: undefined,
   };
-  return { commands, programFlags: [version, help], lists };
+  return { commands, programFlags: [version, debug, help], lists };
 }
 
 /** A single-quoted word for bash, zsh and fish (`'` inside as the shell needs it). */

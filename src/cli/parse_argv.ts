@@ -29,6 +29,8 @@ export type Invocation =
     readonly command: CommandRow;
     readonly args: readonly unknown[];
     readonly options: Readonly<Record<string, unknown>>;
+    /** `--debug`, before the command or among its options. */
+    readonly debug: boolean;
   };
 
 const VERSION: OptionSpec = {
@@ -36,6 +38,13 @@ const VERSION: OptionSpec = {
   long: "--version",
   short: "-V",
   description: "output the version number",
+};
+
+/** Every command takes it, and so does the program before the command. */
+export const DEBUG: OptionSpec = {
+  kind: "flag",
+  long: "--debug",
+  description: "trace to stderr, as VAULTSH_DEBUG=1",
 };
 
 /** Parses `argv` (without the program name); usage errors throw UsageError (exit 2). */
@@ -62,7 +71,7 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
       {
         name: program.name,
         description: program.description,
-        options: [[optionFlags(VERSION), VERSION.description]],
+        options: [VERSION, DEBUG].map((option) => [optionFlags(option), option.description]),
         commands: program.commands,
       },
       helpWidth(stream),
@@ -87,9 +96,10 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
       : program.commands.find((row) => row.name === name || row.aliases.includes(name));
 
   let version = false;
+  let debug = false;
   const { operands, unknown } = scan(argv, {
-    find: (arg) => VERSION.long === arg || VERSION.short === arg ? VERSION : undefined,
-    set: () => version = true,
+    find: (arg) => [VERSION, DEBUG].find((option) => option.long === arg || option.short === arg),
+    set: (option) => option === VERSION ? version = true : debug = true,
     isCommand: (arg) => find(arg) !== undefined || arg === "help",
     fail,
   });
@@ -97,7 +107,8 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
 
   const command = find(operands[0]);
   if (command !== undefined) {
-    return parseCommand(program.name, command, operands.slice(1), unknown, fail);
+    const parsed = parseCommand(program.name, command, operands.slice(1), unknown, fail);
+    return parsed.kind === "run" && debug ? { ...parsed, debug } : parsed;
   }
   if (operands[0] === "help") {
     const name = operands[1];
@@ -109,7 +120,7 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
   if (operands.length === 0 && unknown.length === 0) return printHelp("stderr", 2);
   if (unknown.some(isHelp)) return printHelp("stdout");
   if (operands.length > 0) return unknownCommand(operands[0]!);
-  return fail(unknownOption(unknown[0]!, [VERSION]));
+  return fail(unknownOption(unknown[0]!, [VERSION, DEBUG]));
 }
 
 function parseCommand(
@@ -120,7 +131,8 @@ function parseCommand(
   fail: Fail,
 ): Invocation {
   const specs = Object.entries(command.options);
-  const keys = new Map(specs.map(([key, option]) => [option, key]));
+  const keys = new Map<OptionSpec, string>(specs.map(([key, option]) => [option, key]));
+  let debug = false;
   const values: Record<string, unknown> = {};
   for (const [key, option] of specs) {
     values[key] = option.kind === "negated"
@@ -130,8 +142,13 @@ function parseCommand(
       : undefined;
   }
   const parsed = scan(rest, {
-    find: (arg) => [...keys.keys()].find((option) => option.long === arg || option.short === arg),
+    find: (arg) =>
+      [...keys.keys(), DEBUG].find((option) => option.long === arg || option.short === arg),
     set: (option, text) => {
+      if (option === DEBUG) {
+        debug = true;
+        return;
+      }
       const key = keys.get(option)!;
       if (option.kind === "flag") values[key] = true;
       else if (option.kind === "negated") values[key] = false;
@@ -144,7 +161,7 @@ function parseCommand(
   });
   if (parsed.unknown.some(isHelp)) return commandHelpOutput(programName, command);
   if (parsed.unknown.length > 0) {
-    return fail(unknownOption(parsed.unknown[0]!, Object.values(command.options)));
+    return fail(unknownOption(parsed.unknown[0]!, [...Object.values(command.options), DEBUG]));
   }
 
   const words = [...operandsBefore, ...parsed.operands];
@@ -163,13 +180,13 @@ function parseCommand(
       } but got ${words.length}: ${words.join(", ")}.`,
     );
   }
-  return { kind: "run", command, args, options: values };
+  return { kind: "run", command, args, options: values, debug };
 }
 
 function commandHelpOutput(programName: string, command: CommandRow): Invocation {
   return {
     kind: "print",
-    text: commandHelp(programName, command, [], helpWidth("stdout")),
+    text: commandHelp(programName, command, [DEBUG], helpWidth("stdout")),
     stream: "stdout",
     code: 0,
   };
