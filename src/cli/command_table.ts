@@ -131,6 +131,7 @@ export const COMMANDS: readonly CommandRow[] = [
         long: "--env",
         description: "read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment",
       },
+      force: { ...FORCE, description: "replace a key already stored" },
       backend: BACKEND,
     },
     run: async ([profile], options) => {
@@ -187,8 +188,8 @@ export const COMMANDS: readonly CommandRow[] = [
     args: [{ name: "profile", required: true, complete: "profile" }],
     options: {
       format: {
+        // not -f: that is --force wherever it exists
         kind: "value",
-        short: "-f",
         long: "--format",
         value: "format",
         description: "env, json or ini",

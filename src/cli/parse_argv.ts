@@ -49,20 +49,18 @@ export const DEBUG: OptionSpec = {
 
 /** Parses `argv` (without the program name); usage errors throw UsageError (exit 2). */
 export function parseArgv(program: Program, argv: readonly string[]): Invocation {
-  const usage = (why: string): never => {
+  const usage = (why: string, guess?: string): never => {
     const command = argv.find((arg) => !arg.startsWith("-"));
-    throw new UsageError(
-      "usage",
-      why,
-      command === undefined
-        ? `see '${program.name} --help'`
-        : `see '${program.name} ${command} --help'`,
-    );
+    const see = command === undefined
+      ? `see '${program.name} --help'`
+      : `see '${program.name} ${command} --help'`;
+    throw new UsageError("usage", why, guess === undefined ? see : `${guess} ${see}`);
   };
   return parseProgram(program, argv, usage);
 }
 
-type Fail = (why: string) => never;
+/** Throws the usage error: `why`, and a hint led by `guess` (a did-you-mean). */
+type Fail = (why: string, guess?: string) => never;
 
 function parseProgram(program: Program, argv: readonly string[], fail: Fail): Invocation {
   const printHelp = (stream: "stdout" | "stderr", code = 0): Invocation => ({
@@ -83,11 +81,13 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
     const names = program.commands.filter((row) => !row.hidden).flatMap((
       row,
     ) => [row.name, ...row.aliases.slice(0, 1)]);
-    // its own --help would be another unknown command
+    const guess = didYouMean(name, [...names, "help"]);
+    // not "see 'vaultsh <name> --help'": that would be another unknown command
+    const see = `see '${program.name} --help'`;
     throw new UsageError(
       "usage",
-      `unknown command '${name}'${suggest(name, [...names, "help"])}`,
-      `see '${program.name} --help'`,
+      `unknown command '${name}'`,
+      guess === undefined ? see : `${guess} ${see}`,
     );
   };
   const find = (name: string | undefined) =>
@@ -120,7 +120,7 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
   if (operands.length === 0 && unknown.length === 0) return printHelp("stderr", 2);
   if (unknown.some(isHelp)) return printHelp("stdout");
   if (operands.length > 0) return unknownCommand(operands[0]!);
-  return fail(unknownOption(unknown[0]!, [VERSION, DEBUG]));
+  return fail(...unknownOption(unknown[0]!, [VERSION, DEBUG]));
 }
 
 function parseCommand(
@@ -161,7 +161,20 @@ function parseCommand(
   });
   if (parsed.unknown.some(isHelp)) return commandHelpOutput(programName, command);
   if (parsed.unknown.length > 0) {
-    return fail(unknownOption(parsed.unknown[0]!, [...Object.values(command.options), DEBUG]));
+    const flag = parsed.unknown[0]!;
+    const last = command.args.at(-1);
+    if (last?.variadic === true && last.complete === "command" && parsed.operands.length >= 2) {
+      // exec PROFILE aws s3 ls --recursive: the option was meant for the command
+      const [profile, ...words] = parsed.operands;
+      throw new UsageError(
+        "usage",
+        `unknown option '${flag}'`,
+        `options for the command go after --: ${programName} ${command.name} ${profile} -- ${
+          [...words, ...parsed.unknown].join(" ")
+        }`,
+      );
+    }
+    return fail(...unknownOption(flag, [...Object.values(command.options), DEBUG]));
   }
 
   const words = [...operandsBefore, ...parsed.operands];
@@ -196,17 +209,31 @@ function isHelp(arg: string): boolean {
   return arg === "-h" || arg === "--help";
 }
 
-function unknownOption(flag: string, options: readonly OptionSpec[]): string {
-  if (!flag.startsWith("--")) return `unknown option '${flag}'`;
-  const longs = options.filter((option) => option.hidden !== true).map((option) => option.long);
-  return `unknown option '${flag}'${suggest(flag, [...longs, "--help"])}`;
+/** The error for an unknown option, and a guess at the option meant. */
+function unknownOption(
+  flag: string,
+  options: readonly OptionSpec[],
+): [string, string | undefined] {
+  const longs = [
+    ...options.filter((option) => option.hidden !== true).map((option) => option.long),
+    "--help",
+  ];
+  const why = `unknown option '${flag}'`;
+  if (flag.startsWith("--")) return [why, didYouMean(flag, longs)];
+  // -f where no option is -f: the long options starting with f (export --format)
+  const letter = /^-([A-Za-z])$/.exec(flag)?.[1];
+  const starting = letter === undefined ? [] : longs.filter((long) => long[2] === letter);
+  return [why, guessText(starting)];
 }
 
-function suggest(word: string, candidates: readonly string[]): string {
-  const similar = closeMatches(word, candidates);
-  if (similar.length > 1) return `\n(Did you mean one of ${similar.join(", ")}?)`;
-  if (similar.length === 1) return `\n(Did you mean ${similar[0]}?)`;
-  return "";
+function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  return guessText(closeMatches(word, candidates));
+}
+
+function guessText(names: readonly string[]): string | undefined {
+  if (names.length > 1) return `did you mean one of ${names.join(", ")}?`;
+  if (names.length === 1) return `did you mean ${names[0]}?`;
+  return undefined;
 }
 
 interface Level {
