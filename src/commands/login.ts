@@ -26,7 +26,7 @@ import { resolveCredentials, resolveProfile } from "../credentials/resolve_crede
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { writeStdout } from "../util/stdout.ts";
-import type { CredentialFlags } from "./credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
 export interface LoginOptions extends CredentialFlags {
   /** Print the URL instead of opening a browser. */

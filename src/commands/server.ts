@@ -15,7 +15,7 @@ import { serverEnv } from "../server/server_env.ts";
 import { ServerRegistry } from "../server/server_registry.ts";
 import { writeStdout } from "../util/stdout.ts";
 import { renderTable } from "../util/table.ts";
-import type { CredentialFlags } from "./credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
 /** The credential flags it shares with `use` and `exec`, and its own modes. */
 export interface ServerCommandOptions
