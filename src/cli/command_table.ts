@@ -75,26 +75,11 @@ export const COMMANDS: readonly CommandRow[] = [
       statusCommand(options);
     },
   }),
-  defineCommand({
-    name: "allow",
-    description: "trust the .awsvault marker governing a path (default: the current directory)",
-    args: [{ name: "path", complete: "path" }],
-    options: {},
-    run: async ([path]) => {
-      const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand("allow", path);
-    },
-  }),
-  defineCommand({
-    name: "deny",
-    description: "refuse the .awsvault marker governing a path, without further notices",
-    args: [{ name: "path", complete: "path" }],
-    options: {},
-    run: async ([path]) => {
-      const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand("deny", path);
-    },
-  }),
+  trustRow(
+    "allow",
+    "trust the .awsvault marker governing a path (default: the current directory)",
+  ),
+  trustRow("deny", "refuse the .awsvault marker governing a path, without further notices"),
   defineCommand({
     name: "pin",
     description: "write .awsvault in the current directory naming the profile, and allow it",
@@ -359,3 +344,17 @@ export const COMMANDS: readonly CommandRow[] = [
     },
   }),
 ];
+
+/** `allow` and `deny`: the same argument, opposite decisions. */
+function trustRow(decision: "allow" | "deny", description: string): CommandRow {
+  return defineCommand({
+    name: decision,
+    description,
+    args: [{ name: "path", complete: "path" }],
+    options: {},
+    run: async ([path]) => {
+      const { trustCommand } = await import("../commands/trust.ts");
+      await trustCommand(decision, path);
+    },
+  });
+}
