@@ -78,9 +78,8 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
     code,
   });
   const unknownCommand = (name: string): never => {
-    const names = program.commands.filter((row) => !row.hidden).flatMap((
-      row,
-    ) => [row.name, ...row.aliases.slice(0, 1)]);
+    const visible = program.commands.filter((row) => !row.hidden);
+    const names = visible.flatMap((row) => [row.name, ...row.aliases.slice(0, 1)]);
     const guess = didYouMean(name, [...names, "help"]);
     // not "see 'vaultsh <name> --help'": that would be another unknown command
     const see = `see '${program.name} --help'`;
