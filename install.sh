@@ -6,9 +6,10 @@
 #   ./install.sh --uninstall   remove what install.sh installed (stored keys are left alone)
 #
 # It uses a deno >= 2.9 from PATH, or installs Deno 2.9.6 through npm into vaultsh's own
-# prefix. It builds a `deno compile` binary where compiling works (the first compile downloads
-# Deno's runtime, denort); otherwise it installs a launcher script that runs the cached sources
-# with exactly the permissions the binary would have.
+# prefix, and builds a code-split bundle of vaultsh (the AWS SDK in chunks loaded only when a
+# command calls AWS). It compiles that bundle into a binary where compiling works (the first
+# compile downloads Deno's runtime, denort); otherwise it installs a launcher script that runs
+# the bundle, with exactly the permissions the binary would have.
 #
 # Environment: VAULTSH_INSTALL_DIR (bin dir), VAULTSH_INSTALL_MODE (auto|compile|launcher),
 # VAULTSH_DENO (a deno binary to use), DENO_DIR (where dependencies are cached).
@@ -36,10 +37,10 @@ main() {
     fi
     export DENO_DIR
 
-    copy_sources
     say "fetching dependencies into $DENO_DIR"
-    (cd "$app_dir" && "$deno" install --quiet --frozen --entrypoint src/main.ts) ||
+    (cd "$here" && "$deno" install --quiet --frozen --entrypoint src/main.ts) ||
         err "could not fetch dependencies (is the npm registry reachable?)"
+    build_bundle
 
     ensure mkdir -p "$bin_dir"
     mode=${VAULTSH_INSTALL_MODE:-auto}
@@ -130,14 +131,34 @@ deno_is_recent() {
     [ "$major" -gt 2 ] || { [ "$major" -eq 2 ] && [ "$minor" -ge 9 ]; }
 }
 
-# The launcher runs these copies, so the clone can move or go away after installing.
-copy_sources() {
+# The bundle: vaultsh and its dependencies as plain JavaScript, so starting it resolves and
+# type-checks nothing; the launcher and the binary run it from $app_dir, so the clone can move or
+# go away after installing. Built beside the old one and swapped in, so a failed build leaves
+# the installed vaultsh working.
+build_bundle() {
+    say "bundling vaultsh (deno bundle)"
     ensure mkdir -p "$data_dir"
     chmod 700 "$data_dir"
     staging=$data_dir/app.new
     rm -rf "$staging"
-    ensure mkdir -p "$staging"
-    ensure cp -R "$here/src" "$here/shell" "$here/deno.json" "$here/deno.lock" "$staging/"
+    (cd "$here" && "$deno" bundle --quiet --frozen --code-splitting --platform deno \
+        --outdir "$staging" src/main.ts) >&2 || err "deno bundle failed"
+    [ -f "$staging/main.js" ] || err "deno bundle wrote no $staging/main.js"
+    # Two rewrites keep a cache hit to the code it runs (test/hot_path_test.ts checks them):
+    # - at start-up deno reads and parses every module a string-literal import() names, so each
+    #   run would parse all chunks, the whole AWS SDK included; a computed specifier is loaded
+    #   only when the code runs the import;
+    # - the bundler's shared runtime chunk imports node:module for the require() of CommonJS
+    #   packages (only SDK code calls it), which starts Deno's Node layer in every run; the
+    #   rewritten __require reaches node:module only when called.
+    for chunk in "$staging"/*.js; do
+        ensure sed -E \
+            -e 's/import\("(\.\/[A-Za-z0-9_-]+\.js)"\)/import(["\1"][0])/g' \
+            -e '/^import \{ createRequire as __deno_internal_createRequire \} from "node:module";$/d' \
+            -e 's/^var __require = __deno_internal_createRequire\(import\.meta\.url\);$/var __require = (id) => globalThis.process.getBuiltinModule("node:module").createRequire(import.meta.url)(id);/' \
+            "$chunk" >"$chunk.tmp"
+        ensure mv "$chunk.tmp" "$chunk"
+    done
     rm -rf "$app_dir.old"
     if [ -d "$app_dir" ]; then ensure mv "$app_dir" "$app_dir.old"; fi
     ensure mv "$staging" "$app_dir"
@@ -148,8 +169,8 @@ try_compile() {
     say "compiling (deno compile)..."
     target=$bin_dir/.vaultsh.new
     # shellcheck disable=SC2086 # the permission flags are meant to split
-    if (cd "$app_dir" && "$deno" compile --quiet --no-check $PERMISSIONS \
-        --output "$target" src/main.ts) >/dev/null 2>&1; then
+    if (cd "$app_dir" && "$deno" compile --quiet --no-config --no-check $PERMISSIONS \
+        --include "$app_dir" --output "$target" main.js) >/dev/null 2>&1; then
         ensure mv "$target" "$bin_dir/vaultsh"
         return 0
     fi
@@ -161,9 +182,9 @@ write_launcher() {
     target=$bin_dir/.vaultsh.new
     cat >"$target" <<LAUNCHER
 #!/bin/sh
-# vaultsh launcher written by install.sh: runs the cached sources with the permissions the
+# vaultsh launcher written by install.sh: runs the installed bundle with the permissions the
 # compiled binary would have. VAULTSH_SELF tells vaultsh its own path for 'vaultsh init'.
-VAULTSH_SELF=$(quote "$bin_dir/vaultsh") DENO_DIR=$(quote "$DENO_DIR") exec $(quote "$deno") run --quiet --no-prompt --cached-only --no-check --frozen --config $(quote "$app_dir/deno.json") $PERMISSIONS $(quote "$app_dir/src/main.ts") "\$@"
+VAULTSH_SELF=$(quote "$bin_dir/vaultsh") DENO_DIR=$(quote "$DENO_DIR") exec $(quote "$deno") run --quiet --no-prompt --no-config --cached-only --no-check $PERMISSIONS $(quote "$app_dir/main.js") "\$@"
 LAUNCHER
     ensure chmod 755 "$target"
     ensure mv "$target" "$bin_dir/vaultsh"

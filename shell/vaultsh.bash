@@ -4,12 +4,14 @@
 # - the `vaultsh` function runs the binary; for `use`, `allow`, `deny` and `pin` it evaluates
 #   the shell code the binary prints, so they can change this shell's variables;
 # - a PROMPT_COMMAND hook finds the governing .awsvault marker in shell code and starts the
-#   binary only when the marker changed or the credentials are due for renewal;
+#   binary only when the marker changed, the credentials are due for renewal or their server
+#   exited;
 # - completion, appended from shell/completions/vaultsh.bash.
 #
 # Bookkeeping lives in shell variables that are never exported and never hold a secret:
 # __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
-# __vaultsh_refresh_at (when the credentials enter the renewal window, Unix seconds).
+# __vaultsh_refresh_at (when the credentials enter the renewal window, Unix seconds),
+# __vaultsh_watch (a path that exists while the credential server in use runs).
 # @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
 
 if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
@@ -52,6 +54,7 @@ else
         \builtin printf -v __vaultsh_now '%(%s)T' -1
         if [[ $__vaultsh_found != "${__vaultsh_scope-}" ]] ||
             [[ -n ${__vaultsh_refresh_at-} && $__vaultsh_now -ge $__vaultsh_refresh_at ]] ||
+            [[ -n ${__vaultsh_watch-} && ! -e $__vaultsh_watch ]] ||
             [[ -n ${VAULTSH_PROFILE-} && -z ${__vaultsh_state+set} ]]; then
             # record the marker first: a hook cut short by Ctrl-C must not start over at the next prompt
             \builtin local __vaultsh_from="${__vaultsh_scope-}"

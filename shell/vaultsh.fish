@@ -11,7 +11,8 @@
 # Bookkeeping lives in global variables that are never exported and never hold a secret:
 # __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
 # __vaultsh_refresh_at / __vaultsh_refresh_up (when the credentials enter the renewal window,
-# in Unix seconds and in seconds of /proc/uptime, which fish can read without a process).
+# in Unix seconds and in seconds of /proc/uptime, which fish can read without a process),
+# __vaultsh_watch (a path that exists while the credential server in use runs).
 # @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
 
 # Prints the nearest .awsvault at or above $PWD (nothing when none). The directory is kept
@@ -29,14 +30,19 @@ function __vaultsh_find
 end
 
 # Runs the binary for marker $argv[1], coming from scope $argv[2], with the bookkeeping in its
-# environment and sources what it prints, only when it succeeded.
+# environment and sources what it prints, only when it succeeded. Its output is read through a
+# pipe, not a command substitution: fish gives a substitution the terminal's stderr whatever the
+# caller redirected, and vaultsh's messages belong to the caller's stderr (`2>/dev/null`).
 function __vaultsh_run
     set -l marker $argv[1]
     set -l from $argv[2]
     set -e argv[1..2]
-    set -l out (__VAULTSH_SHELL=fish __VAULTSH_STATE="$__vaultsh_state" __VAULTSH_SCOPE="$from" __VAULTSH_MARKER="$marker" command @VAULTSH@ $argv)
-    or return
-    string join \n -- $out | source
+    __VAULTSH_SHELL=fish __VAULTSH_STATE="$__vaultsh_state" __VAULTSH_SCOPE="$from" __VAULTSH_MARKER="$marker" command @VAULTSH@ $argv | read -z -l out
+    set -l code $pipestatus[1]
+    test $code -eq 0; or return $code
+    printf '%s' "$out" | source
+    # its status is that of the last `set`, and `set -e` of a variable not set returns 4
+    return 0
 end
 
 # True when the credentials entered their renewal window.
@@ -54,6 +60,8 @@ end
 function __vaultsh_check
     set -l found (__vaultsh_find | string collect)
     if test "$found" != "$__vaultsh_scope"; or __vaultsh_due; or begin
+            set -q __vaultsh_watch[1]; and not test -e "$__vaultsh_watch"
+        end; or begin
             set -q VAULTSH_PROFILE[1]; and not set -q __vaultsh_state
         end
         set -l from "$__vaultsh_scope"

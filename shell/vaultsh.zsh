@@ -5,13 +5,14 @@
 # - the `vaultsh` function runs the binary; for `use`, `allow`, `deny` and `pin` it evaluates
 #   the shell code the binary prints, so they can change this shell's variables;
 # - chpwd and precmd hooks find the governing .awsvault marker in shell code and start the
-#   binary only when the marker changed or the credentials are due for renewal; they do
-#   nothing in subshells, completion functions and non-interactive shells;
+#   binary only when the marker changed, the credentials are due for renewal or their server
+#   exited; they do nothing in subshells, completion functions and non-interactive shells;
 # - completion, appended from shell/completions/vaultsh.zsh.
 #
 # Bookkeeping lives in shell variables that are never exported and never hold a secret:
 # __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
-# __vaultsh_refresh_at (when the credentials enter the renewal window, Unix seconds).
+# __vaultsh_refresh_at (when the credentials enter the renewal window, Unix seconds),
+# __vaultsh_watch (a path that exists while the credential server in use runs).
 # @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
 
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
@@ -51,6 +52,7 @@ __vaultsh_hook() {
     __vaultsh_find
     if [[ $__vaultsh_found != "${__vaultsh_scope-}" ]] ||
         [[ -n ${__vaultsh_refresh_at-} && $EPOCHSECONDS -ge $__vaultsh_refresh_at ]] ||
+        [[ -n ${__vaultsh_watch-} && ! -e $__vaultsh_watch ]] ||
         [[ -n ${VAULTSH_PROFILE-} && -z ${__vaultsh_state+set} ]]; then
         # record the marker first: a hook cut short by Ctrl-C must not start over at the next prompt
         local __vaultsh_from="${__vaultsh_scope-}"

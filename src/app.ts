@@ -4,6 +4,7 @@
  * Tests build their own App around a MemoryKeychain and a temporary environment.
  */
 import { AwsConfig } from "./aws/aws_config.ts";
+import { parseSessionName } from "./credentials/session_name.ts";
 import type { Keychain } from "./keychain/keychain.ts";
 import { openKeychain } from "./keychain/open_keychain.ts";
 import { type Env, loadSettings, type Settings } from "./settings.ts";
@@ -35,6 +36,7 @@ export class App {
     return this.#keychain ??= openKeychain(this.settings, {
       ...(this.#options.backend === undefined ? {} : { backend: this.#options.backend }),
       passphrase: () => this.#filePassphrase(),
+      expiryOf: temporaryCredentialsExpiry,
     });
   }
 
@@ -60,4 +62,14 @@ export class App {
       },
     );
   }
+}
+
+/**
+ * When the temporary credentials an item holds expire (Unix seconds): MFA sessions, role
+ * credentials, credential_process results. Long-term keys and stashed variables: undefined, so
+ * the fast layer never copies them.
+ */
+function temporaryCredentialsExpiry(item: string): number | undefined {
+  const session = parseSessionName(item);
+  return session === undefined || session.type === "shell.Stash" ? undefined : session.expiry;
 }

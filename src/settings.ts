@@ -33,7 +33,19 @@ export interface Settings {
    * renewing the same session (it may be waiting for someone to type an MFA code).
    */
   readonly lockTimeout: number;
+  /**
+   * False when `VAULTSH_FAST_CACHE=0`: no memory-only fast layer (the kernel keyring) in front
+   * of the keychain.
+   */
+  readonly fastCache: boolean;
+  /**
+   * `VAULTSH_FAST_CACHE_TTL` in seconds, default 1 hour: how long the fast layer keeps the file
+   * backend's unlocked data key and the list of item names.
+   */
+  readonly fastCacheTtl: number;
   readonly debug: boolean;
+  /** `VAULTSH_QUIET=1`: no line announcing each switch of a shell's credentials. */
+  readonly quiet: boolean;
 }
 
 /** Reads the settings from an environment (the process's by default). */
@@ -56,7 +68,10 @@ export function loadSettings(env: Env = Deno.env.toObject()): Settings {
     roleTtl: durationVar(env, "VAULTSH_ROLE_TTL"),
     minTtl: durationVar(env, "VAULTSH_MIN_TTL") ?? 300,
     lockTimeout: durationVar(env, "VAULTSH_LOCK_TIMEOUT") ?? 120,
+    fastCache: env.VAULTSH_FAST_CACHE !== "0",
+    fastCacheTtl: durationVar(env, "VAULTSH_FAST_CACHE_TTL") ?? 3600,
     debug: env.VAULTSH_DEBUG === "1",
+    quiet: env.VAULTSH_QUIET === "1",
   };
 }
 

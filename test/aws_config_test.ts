@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { externalDataInterceptor } from "@smithy/shared-ini-file-loader";
 import { AwsConfig, type ResolveOptions } from "../src/aws/aws_config.ts";
+import { readConfigFiles, type Section } from "../src/aws/config_files.ts";
+import { ProfileResolver } from "../src/aws/profile_resolver.ts";
 import { isMfaSerial, parseArn, parseRoleArn } from "../src/aws/arn.ts";
 import { VaultshError } from "../src/errors.ts";
 import { loadSettings } from "../src/settings.ts";
@@ -211,7 +212,7 @@ Deno.test("resolve() explains a profile whose section name the SDKs cannot read"
   assert.match(error.hint ?? "", /letters, digits/);
 });
 
-Deno.test("load() sees a changed file on the next load (no loader cache)", async () => {
+Deno.test("load() sees a changed file on the next load (no cache)", async () => {
   const home = await Deno.makeTempDir({ prefix: "vaultsh_aws_config_" });
   try {
     await Deno.mkdir(`${home}/.aws`);
@@ -220,8 +221,6 @@ Deno.test("load() sees a changed file on the next load (no loader cache)", async
     assert.equal((await AwsConfig.load(settings)).resolve("x").region, "one");
     await Deno.writeTextFile(`${home}/.aws/config`, "[profile x]\nregion = two\n");
     assert.equal((await AwsConfig.load(settings)).resolve("x").region, "two");
-    // the texts handed to the SDK loader do not stay in its module state
-    assert.deepEqual(Object.keys(externalDataInterceptor.getFileRecord()), []);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
@@ -407,6 +406,167 @@ Deno.test("resolve() names the cycle when source_profile loops", async () => {
   assert.ok(error.hint !== undefined);
 });
 
+// ---------------------------------------------------------------- large configs
+
+/** `[profile p0]` ... `[profile p<n-1>]`, each including the one before: an include chain n deep. */
+function includeChain(n: number, close = false): string {
+  const lines = [
+    "[default]",
+    "region = eu-west-1",
+    "",
+    "[profile p0]",
+    "role_arn = " +
+    "arn:aws:iam::111111111111:role/r0",
+    "source_profile = base",
+    close ? `include_profile = p${n - 1}` : "",
+    "",
+  ];
+  lines.push("[profile base]", "mfa_serial = arn:aws:iam::000000000000:mfa/u", "");
+  for (let i = 1; i < n; i++) {
+    lines.push(`[profile p${i}]`, `include_profile = p${i - 1}`, `role_session_name = s${i}`, "");
+  }
+  return lines.join("\n");
+}
+
+/** A source_profile chain n deep: q<i> takes its credentials from q<i-1>. */
+function sourceChain(n: number, close = false): string {
+  const lines = [`[profile q0]`, close ? `source_profile = q${n - 1}` : "", ""];
+  for (let i = 1; i < n; i++) {
+    lines.push(
+      `[profile q${i}]`,
+      `source_profile = q${i - 1}`,
+      "role_arn = " +
+        `arn:aws:iam::111111111111:role/q${i}`,
+      "",
+    );
+  }
+  return lines.join("\n");
+}
+
+/** A Map that counts lookups, to see how much work resolving takes. */
+class CountingMap<K, V> extends Map<K, V> {
+  lookups = 0;
+  override get(key: K): V | undefined {
+    this.lookups++;
+    return super.get(key);
+  }
+}
+
+async function countingResolver(text: string) {
+  const home = await Deno.makeTempDir({ prefix: "vaultsh_aws_config_" });
+  try {
+    await Deno.mkdir(`${home}/.aws`);
+    await Deno.writeTextFile(`${home}/.aws/config`, text);
+    const settings = loadSettings({ HOME: home });
+    const files = await readConfigFiles(settings);
+    const profiles = new CountingMap<string, Section>(files.profiles);
+    return { resolver: new ProfileResolver({ ...files, profiles }, settings), profiles };
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+Deno.test("resolve() of every profile reads each section a bounded number of times (include_profile chain)", async () => {
+  const n = 400;
+  const { resolver, profiles } = await countingResolver(includeChain(n));
+  for (const name of resolver.profileNames()) resolver.resolve(name);
+  // linear: a few lookups per profile, not one per profile per level of inclusion
+  assert.ok(profiles.lookups < 20 * n, `${profiles.lookups} section lookups for ${n} profiles`);
+  const deepest = resolver.resolve(`p${n - 1}`);
+  assert.equal(deepest.roleArn, "arn:aws:iam::111111111111:role/r0");
+  assert.equal(deepest.roleSessionName, `s${n - 1}`);
+  assert.equal(deepest.region, "eu-west-1");
+  assert.equal(deepest.sourceProfile?.mfaSerial, "arn:aws:iam::000000000000:mfa/u");
+});
+
+Deno.test("resolve() of every profile reads each section a bounded number of times (source_profile chain)", async () => {
+  const n = 400;
+  const { resolver, profiles } = await countingResolver(sourceChain(n));
+  for (const name of resolver.profileNames()) resolver.resolve(name);
+  assert.ok(profiles.lookups < 20 * n, `${profiles.lookups} section lookups for ${n} profiles`);
+  let depth = 0;
+  for (let p = resolver.resolve(`q${n - 1}`); p.sourceProfile !== undefined; p = p.sourceProfile) {
+    depth++;
+  }
+  assert.equal(depth, n - 1);
+});
+
+Deno.test("AwsConfig resolves all 5,000 profiles of a 5,000-deep include chain", async () => {
+  const config = await load({ config: includeChain(5000) });
+  const names = config.profileNames();
+  assert.equal(names.length, 5002);
+  for (const name of names) config.resolve(name);
+  assert.equal(config.resolve("p4999").roleSessionName, "s4999");
+});
+
+Deno.test("resolve() prints a long include_profile loop as a short chain", async () => {
+  const config = await load({ config: includeChain(5000, true) });
+  const error = resolveError(config, "p4999");
+  assert.equal(
+    error.message,
+    'profile "p4999" in ~/.aws/config: include_profile loop: ' +
+      "p4999 -> p4998 -> p4997 -> … 4,996 more … -> p0 -> p4999",
+  );
+  // every member of the cycle says so, the shortest way
+  assert.match(
+    resolveError(config, "p7").message,
+    /loop: p7 -> p6 -> p5 -> … 4,996 more … -> p8 -> p7$/,
+  );
+});
+
+Deno.test("resolve() prints a long source_profile loop as a short chain", async () => {
+  const config = await load({ config: sourceChain(5000, true) });
+  const error = resolveError(config, "q10");
+  assert.equal(
+    error.message,
+    'profile "q11" in ~/.aws/config: source_profile loop: ' +
+      "q10 -> q9 -> q8 -> … 4,996 more … -> q11 -> q10",
+  );
+});
+
+Deno.test("load() refuses a config larger than 16 MiB with one line naming it", async () => {
+  const home = await Deno.makeTempDir({ prefix: "vaultsh_aws_config_" });
+  try {
+    await Deno.mkdir(`${home}/.aws`);
+    const file = await Deno.open(`${home}/.aws/config`, { write: true, create: true });
+    await file.truncate(16 * 1024 * 1024 + 1);
+    file.close();
+    await assert.rejects(
+      () => AwsConfig.load(loadSettings({ HOME: home })),
+      (error: unknown) => {
+        assert.ok(error instanceof VaultshError);
+        assert.equal(
+          error.message,
+          "config ~/.aws/config: it is larger than the 16 MiB vaultsh reads",
+        );
+        assert.match(error.hint ?? "", /AWS_CONFIG_FILE/);
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("load() stops reading an endless credentials file at the cap (AWS_SHARED_CREDENTIALS_FILE=/dev/zero)", async () => {
+  const home = await Deno.makeTempDir({ prefix: "vaultsh_aws_config_" });
+  try {
+    await assert.rejects(
+      () => AwsConfig.load(loadSettings({ HOME: home, AWS_SHARED_CREDENTIALS_FILE: "/dev/zero" })),
+      (error: unknown) => {
+        assert.ok(error instanceof VaultshError);
+        assert.equal(
+          error.message,
+          "credentials file /dev/zero: it is larger than the 16 MiB vaultsh reads",
+        );
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 // ---------------------------------------------------------------- errors
 
 Deno.test("resolve() reports an unknown profile with the nearest known name", async () => {
@@ -494,7 +654,7 @@ Deno.test("resolve() rejects malformed session_tags and transitive_session_tags"
     ["tags_empty_key", /session_tags "=a" has a tag with an empty key$/],
     ["tags_twice", /session_tags "Team=a,team=b" sets tag "team" twice$/],
     ["tags_empty_item", /session_tags "a=1,,b=2" is not key=value pairs \("" has no "="\)$/],
-    ["transitive_empty", /transitive_session_tags "a,,b" has an empty tag key$/],
+    ["transitive_twice", /transitive_session_tags "a,A" names a tag key twice$/],
   ];
   for (const [name, pattern] of cases) {
     const error = resolveError(config, name);
@@ -603,6 +763,280 @@ Deno.test("resolve() names the environment variable when its value is invalid", 
     resolveError(config, "account_a").message,
     'AWS_STS_REGIONAL_ENDPOINTS: "global" is neither legacy nor regional',
   );
+});
+
+// ---------------------------------------------------------------- aws-vault parity
+
+const ROLE_A = "arn:aws:iam::111111111111:role/a";
+const SERIAL_U = "arn:aws:iam::000000000000:mfa/u";
+
+Deno.test("resolve() gives a role without mfa_process its source profile's, keeping its own first", async () => {
+  const config = await load({
+    config: `[profile base]
+credential_process = /bin/creds
+mfa_serial = ${SERIAL_U}
+mfa_process = base-otp
+
+[profile role]
+role_arn = ${ROLE_A}
+source_profile = base
+mfa_serial = ${SERIAL_U}
+
+[profile chained]
+role_arn = ${ROLE_A}
+source_profile = role
+
+[profile own]
+role_arn = ${ROLE_A}
+source_profile = base
+mfa_process = own-otp
+`,
+  });
+  assert.equal(config.resolve("role").mfaProcess, "base-otp");
+  assert.equal(config.resolve("chained").mfaProcess, "base-otp");
+  assert.equal(config.resolve("own").mfaProcess, "own-otp");
+});
+
+Deno.test("resolve() takes aws-vault's environment overrides over the file, role keys for the target only", async () => {
+  const config = await load({
+    config: `[profile jump]
+mfa_serial = arn:aws:iam::000000000000:mfa/file
+role_session_name = from-file
+
+[profile role]
+role_arn = arn:aws:iam::222222222222:role/file
+source_profile = jump
+role_session_name = from-file
+duration_seconds = 900
+session_tags = a=1
+transitive_session_tags = a
+source_identity = file-identity
+`,
+    env: {
+      AWS_ROLE_ARN: ROLE_A,
+      AWS_ROLE_SESSION_NAME: "from-env",
+      AWS_MFA_SERIAL: SERIAL_U,
+      AWS_ASSUME_ROLE_TTL: "45m",
+      AWS_SESSION_TAGS: " team = core , env=prod ",
+      AWS_TRANSITIVE_TAGS: "team, ,env,",
+      AWS_SOURCE_IDENTITY: "env-identity",
+    },
+  });
+  const role = config.resolve("role");
+  assert.equal(role.roleArn, ROLE_A);
+  assert.equal(role.roleSessionName, "from-env");
+  assert.equal(role.mfaSerial, SERIAL_U);
+  assert.equal(role.durationSeconds, 2700);
+  assert.deepEqual(role.sessionTags, { team: "core", env: "prod" });
+  assert.deepEqual(role.transitiveSessionTags, ["team", "env"]);
+  assert.equal(role.sourceIdentity, "env-identity");
+  // the source gets AWS_MFA_SERIAL and AWS_ASSUME_ROLE_TTL, not the target's role variables
+  const jump = role.sourceProfile!;
+  assert.equal(jump.mfaSerial, SERIAL_U);
+  assert.equal(jump.roleArn, undefined);
+  assert.equal(jump.roleSessionName, "from-file");
+  assert.equal(jump.durationSeconds, 2700);
+  // resolved as the target itself, jump gets them all
+  assert.equal(config.resolve("jump").roleArn, ROLE_A);
+  // --duration wins over AWS_ASSUME_ROLE_TTL
+  assert.equal(config.resolve("role", { durationSeconds: 1800 }).durationSeconds, 1800);
+});
+
+Deno.test("resolve() ranks the TTL variables: aws-vault's over the file, VAULTSH_* as defaults", async () => {
+  const file = `[profile role]\nrole_arn = ${ROLE_A}\nduration_seconds = 1800\n\n[profile plain]\n`;
+  const vaultshOnly = await load({
+    config: file,
+    env: { VAULTSH_ROLE_TTL: "2h", VAULTSH_SESSION_TTL: "6h" },
+  });
+  assert.equal(vaultshOnly.resolve("role").durationSeconds, 1800);
+  assert.equal(vaultshOnly.resolve("plain").durationSeconds, 7200);
+  assert.equal(vaultshOnly.resolve("plain").sessionDurationSeconds, 21600);
+  assert.equal(vaultshOnly.resolve("plain").chainedSessionDurationSeconds, 21600);
+  const both = await load({
+    config: file,
+    env: {
+      VAULTSH_ROLE_TTL: "2h",
+      AWS_ASSUME_ROLE_TTL: "3h",
+      VAULTSH_SESSION_TTL: "6h",
+      AWS_SESSION_TOKEN_TTL: "2h",
+      AWS_CHAINED_SESSION_TOKEN_TTL: "36h",
+    },
+  });
+  assert.equal(both.resolve("role").durationSeconds, 10800);
+  assert.equal(both.resolve("plain").sessionDurationSeconds, 7200);
+  assert.equal(both.resolve("plain").chainedSessionDurationSeconds, 129600);
+  const none = await load({ config: file });
+  assert.equal(none.resolve("plain").durationSeconds, undefined);
+  assert.equal(none.resolve("plain").sessionDurationSeconds, undefined);
+});
+
+Deno.test("resolve() names the variable whose duration is not one", async () => {
+  for (
+    const [variable, value, why] of [
+      ["AWS_ASSUME_ROLE_TTL", "soon", '"soon" is not a duration'],
+      ["AWS_ASSUME_ROLE_TTL", "13h", '"13h" is not a duration from 15m to 12h'],
+      ["AWS_SESSION_TOKEN_TTL", "5m", '"5m" is not a duration from 15m to 36h'],
+      ["AWS_CHAINED_SESSION_TOKEN_TTL", "1x", '"1x" is not a duration'],
+    ]
+  ) {
+    const config = await load({ config: "[profile p]\n", env: { [variable!]: value! } });
+    const error = resolveError(config, "p");
+    assert.equal(error.message, `${variable}: ${why}`);
+  }
+});
+
+Deno.test("resolve() follows a source_profile that names a key stored without a config section", async () => {
+  const config = await load({
+    config:
+      `[default]\nregion = eu-west-1\n\n[profile role]\nrole_arn = ${ROLE_A}\nsource_profile = keyonly\n`,
+  });
+  assert.match(resolveError(config, "role").message, /source_profile "keyonly" is not a profile/);
+  const role = config.resolve("role", { storedKeys: new Set(["keyonly"]) });
+  assert.equal(role.sourceProfileName, "keyonly");
+  assert.equal(role.sourceProfile?.inConfig, false);
+  assert.equal(role.sourceProfile?.region, "eu-west-1");
+});
+
+Deno.test("resolve() drops empty transitive_session_tags items and trims tag lists as aws-vault does", async () => {
+  const config = await load({
+    config: `[profile t]
+session_tags =  a = 1 ,b=2=3,  c=
+transitive_session_tags = tag1,
+[profile u]
+transitive_session_tags = ,tagA , tagB
+[profile v]
+transitive_session_tags = ,
+`,
+  });
+  assert.deepEqual(config.resolve("t").sessionTags, { a: "1", b: "2=3", c: "" });
+  assert.deepEqual(config.resolve("t").transitiveSessionTags, ["tag1"]);
+  assert.deepEqual(config.resolve("u").transitiveSessionTags, ["tagA", "tagB"]);
+  assert.equal(config.resolve("v").transitiveSessionTags, undefined);
+});
+
+Deno.test("resolve() reads web_identity_token_file and web_identity_token_process", async () => {
+  const config = await load({
+    config: `[profile web]
+role_arn = ${ROLE_A}
+web_identity_token_file = /var/run/token
+[profile webproc]
+role_arn = ${ROLE_A}
+web_identity_token_process = oidccli raw
+`,
+  });
+  assert.equal(config.resolve("web").webIdentityTokenFile, "/var/run/token");
+  assert.equal(config.resolve("webproc").webIdentityTokenProcess, "oidccli raw");
+});
+
+Deno.test("profileNames() leaves out an empty [default], as aws-vault's list does", async () => {
+  const empty = await load({ config: "[default]\noutput = json\n\n[profile a]\nregion = r\n" });
+  assert.deepEqual(empty.profileNames(), ["a"]);
+  assert.equal(empty.hasProfile("default"), true);
+  const used = await load({ config: "[default]\nregion = r\n\n[profile a]\n" });
+  assert.deepEqual(used.profileNames(), ["default", "a"]);
+  const keys = await load({
+    config: "[default]\n",
+    credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = B\n",
+  });
+  assert.deepEqual(keys.profileNames(), ["default"]);
+});
+
+// ---------------------------------------------------------------- IAM Identity Center settings
+
+const SSO_URL = "https://d-123456789a.awsapps.com/start";
+
+Deno.test("resolve() reads an sso_session profile's settings from its [sso-session] section", async () => {
+  const config = await load({ config: fixture("aws_vault_style") });
+  assert.deepEqual(config.resolve("testing").sso, {
+    session: "moon-sso",
+    startUrl: SSO_URL,
+    region: "moon",
+    accountId: "012345678901",
+    roleName: "Administrator",
+  });
+  assert.deepEqual(config.ssoSession("moon-sso"), { sso_region: "moon", sso_start_url: SSO_URL });
+  assert.deepEqual(config.ssoSessionNames(), ["moon-sso"]);
+});
+
+Deno.test("resolve() reads legacy sso_start_url profiles and registration scopes", async () => {
+  const config = await load({
+    config: `[profile legacy]
+sso_start_url = ${SSO_URL}
+sso_region = eu-west-1
+sso_account_id = 111111111111
+sso_role_name = ReadOnly
+
+[sso-session corp]
+sso_start_url = ${SSO_URL}
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access , other:scope
+
+[profile modern]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = Admin
+`,
+  });
+  assert.deepEqual(config.resolve("legacy").sso, {
+    startUrl: SSO_URL,
+    region: "eu-west-1",
+    accountId: "111111111111",
+    roleName: "ReadOnly",
+  });
+  assert.deepEqual(config.resolve("modern").sso?.registrationScopes, [
+    "sso:account:access",
+    "other:scope",
+  ]);
+});
+
+Deno.test("resolve() rejects bad IAM Identity Center settings naming the profile and the key", async () => {
+  const config = await load({
+    config: `[sso-session nourl]
+sso_region = us-east-1
+
+[profile missing_session]
+sso_session = nope
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile session_without_url]
+sso_session = nourl
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile short_account]
+sso_start_url = ${SSO_URL}
+sso_region = us-east-1
+sso_account_id = 12345
+sso_role_name = Admin
+
+[profile no_role]
+sso_start_url = ${SSO_URL}
+sso_region = us-east-1
+sso_account_id = 111111111111
+
+[profile no_region]
+sso_start_url = ${SSO_URL}
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile stray]
+sso_region = eu-west-1
+sso_role_name = Admin
+`,
+  });
+  const cases: [string, string][] = [
+    ["missing_session", 'sso_session "nope" names no [sso-session nope] section'],
+    ["session_without_url", "[sso-session nourl] has no sso_start_url"],
+    ["short_account", 'sso_account_id "12345" is not a 12-digit AWS account id'],
+    ["no_role", "sso_start_url is set but sso_role_name is not"],
+    ["no_region", "sso_start_url is set but sso_region is not"],
+  ];
+  for (const [name, why] of cases) {
+    assert.equal(resolveError(config, name).message, `profile "${name}" in ~/.aws/config: ${why}`);
+  }
+  // without a start URL (own or a session's) stray sso_* keys make no IAM Identity Center profile
+  assert.equal(config.resolve("stray").sso, undefined);
 });
 
 // ---------------------------------------------------------------- the credentials file

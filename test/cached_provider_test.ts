@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { CachedProvider, type CacheKey } from "../src/credentials/cached_provider.ts";
-import type { Credentials } from "../src/credentials/credentials.ts";
+import type { Credentials } from "../src/aws/credentials.ts";
 import {
   formatSessionName,
   parseSessionName,

@@ -25,3 +25,12 @@ Deno.test("deno check type-checks src/ and test/ under the strict options", asyn
   const { code, output } = await deno(["check", "src/", "test/"]);
   assert.equal(code, 0, output);
 });
+
+Deno.test("src/aws/ imports nothing from src/credentials/: the credential engine sits above it", async () => {
+  const upward: string[] = [];
+  for await (const entry of Deno.readDir(`${REPO_ROOT}/src/aws`)) {
+    const text = await Deno.readTextFile(`${REPO_ROOT}/src/aws/${entry.name}`);
+    if (/from "\.\.\/credentials\//.test(text)) upward.push(entry.name);
+  }
+  assert.deepEqual(upward, []);
+});

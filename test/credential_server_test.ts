@@ -5,7 +5,7 @@
  * and the consumers nobody here wrote: the AWS CLI and the AWS JS SDK's default chain.
  */
 import assert from "node:assert/strict";
-import type { Credentials } from "../src/credentials/credentials.ts";
+import type { Credentials } from "../src/aws/credentials.ts";
 import { MfaRequired } from "../src/credentials/mfa.ts";
 import { CredentialServer, type ServerLog } from "../src/server/credential_server.ts";
 import { serverEnv } from "../src/server/server_env.ts";

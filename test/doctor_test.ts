@@ -93,6 +93,23 @@ Deno.test("doctor reports config loops and missing sources as errors, each once,
   none(report, "config", /all resolve/);
 });
 
+Deno.test("doctor reports a loop through 5,000 profiles once, on one short line", async () => {
+  await using box = await fileSandbox();
+  const sections = Array.from(
+    { length: 5000 },
+    (_, i) => `[profile p${i}]\ninclude_profile = p${(i + 1) % 5000}\n`,
+  );
+  await box.writeConfig(sections.join("\n"));
+  const { result, report } = await doctor(box);
+  assert.equal(result.code, 1);
+  const loops = report.findings.filter((f) => /include_profile loop/.test(f.message));
+  assert.equal(loops.length, 1, `${loops.length} loop findings`);
+  assert.match(
+    loops[0]!.message,
+    /include_profile loop: p0 -> p1 -> p2 -> … 4,996 more … -> p4999 -> p0$/,
+  );
+});
+
 Deno.test("doctor reports an unreadable config file as an error and still checks the rest", async () => {
   await using box = await fileSandbox();
   await Deno.mkdir(box.configFile);

@@ -107,6 +107,45 @@ function exists(path: string): boolean {
   }
 }
 
+Deno.test("install.sh compiles the bundle into the binary when deno compile can get its runtime", async () => {
+  const home = await Deno.makeTempDir({ prefix: "vaultsh-install-compile-" });
+  try {
+    // denort cannot be downloaded here; deno compile takes the runtime from DENORT_BIN instead.
+    // /bin/echo stands in for it: the installed "binary" echoes its arguments, which proves that
+    // install.sh compiled, and installed what deno compile wrote.
+    const env = {
+      HOME: home,
+      PATH: "/usr/bin:/bin",
+      SHELL: "/usr/bin/bash",
+      VAULTSH_DENO: Deno.execPath(),
+      DENO_DIR: denoDir(),
+      DENORT_BIN: "/bin/echo",
+    };
+    const result = await run("sh", [`${REPO_ROOT}/install.sh`], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /installed the compiled binary at .*\/\.local\/bin\/vaultsh/);
+    const bin = `${home}/.local/bin/vaultsh`;
+    assert.equal((await Deno.readFile(bin)).subarray(1, 4).toString(), "69,76,70", "an ELF file");
+    const ran = await run(bin, ["from-the-fake-runtime"], { PATH: "/usr/bin:/bin" });
+    assert.equal(ran.stdout, "from-the-fake-runtime\n");
+
+    // VAULTSH_INSTALL_MODE=compile fails loudly when compiling cannot work
+    const broken = await run("sh", [`${REPO_ROOT}/install.sh`], {
+      ...env,
+      DENORT_BIN: `${home}/no-such-runtime`,
+      VAULTSH_INSTALL_MODE: "compile",
+    });
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /install\.sh: deno compile failed/);
+    assert.equal(
+      (await run(bin, ["still", "there"], { PATH: "/usr/bin:/bin" })).stdout,
+      "still there\n",
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 Deno.test("install.sh --help prints its usage and the header's text, and nothing of the script", async () => {
   const result = await run("sh", [`${REPO_ROOT}/install.sh`, "--help"], { PATH: "/usr/bin:/bin" });
   assert.equal(result.code, 0);

@@ -216,30 +216,75 @@ Deno.test({
   },
 });
 
+/** A fake xdg-open in its own directory, and the PATH that finds it first. */
+async function fakeOpener(box: Sandbox, script: string): Promise<Record<string, string>> {
+  const bin = `${box.root}/fake-bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  await Deno.writeTextFile(`${bin}/xdg-open`, `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+  return { PATH: `${bin}:${box.env.PATH}`, DISPLAY: ":99" };
+}
+
 Deno.test({
-  name: "login without --stdout hands the URL to xdg-open as its only argument",
+  name: "login opens the console through a private redirect page, never with the URL in argv",
   ...needs(...KEYRING),
   fn: async () => {
     await using world = await World.create();
     const { box, sts } = world;
-    const bin = `${box.root}/fake-bin`;
-    await Deno.mkdir(bin);
     const seen = `${box.root}/opener-saw`;
-    // records the argument count and the URL without its token (no secret on disk)
-    await Deno.writeTextFile(
-      `${bin}/xdg-open`,
-      `#!/bin/sh\nprintf '%s\\n%s\\n%s\\n' "$#" "\${1%%&SigninToken=*}" "\${#1}" > '${seen}'\n`,
-      { mode: 0o755 },
+    // what a browser does: read the page the opener names (and record argv and its mode)
+    const env = await fakeOpener(
+      box,
+      `printf '%s\\n' "$#" "$1" > '${seen}'\n` +
+        `page=$(printf '%s' "\${1#file://}" | sed 's/%20/ /g')\n` +
+        `stat -c %a "$page" >> '${seen}'\ncat "$page" > '${seen}.html'`,
     );
-    const result = await world.login(["jumpuser"], { PATH: `${bin}:${box.env.PATH}` });
+    const result = await world.login(["jumpuser"], env);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, "", "nothing on stdout without --stdout");
     assert.match(result.stderr, /opening the AWS console in your browser/);
-    const [count, prefix, length] = (await Deno.readTextFile(seen)).trim().split("\n");
+    const [count, arg, mode] = (await Deno.readTextFile(seen)).trim().split("\n");
     assert.equal(count, "1");
-    assert.ok(prefix!.startsWith(`${sts.federationUrl}?Action=login&Issuer=vaultsh&Destination=`));
-    assert.ok(Number(length) > prefix!.length + "&SigninToken=".length + 20);
-    assert.equal(sts.count("getSigninToken"), 1);
+    assert.match(arg!, /^file:\/\/\/.*\.html$/);
+    assert.doesNotMatch(arg!, /SigninToken|federation/);
+    assert.equal(mode, "600");
+    const page = arg!.slice("file://".length);
+    const dir = page.slice(0, page.lastIndexOf("/"));
+    assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700, "the page's directory is private");
+    await assert.rejects(Deno.stat(page), Deno.errors.NotFound, "the page is removed afterwards");
+    // the page redirects to a URL the federation endpoint accepts
+    const html = await Deno.readTextFile(`${seen}.html`);
+    const target = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(html)?.[1];
+    assert.ok(target !== undefined, html);
+    const url = target.replaceAll("&amp;", "&");
+    assert.ok(url.startsWith(`${sts.federationUrl}?Action=login&Issuer=vaultsh&`));
+    assert.match(await signIn(url), /Signed in as .*federated-user\/jumpuser/);
+  },
+});
+
+Deno.test({
+  name: "login prints the URL on stdout, with one line saying why, when no browser can open it",
+  ...needs(...KEYRING),
+  fn: async () => {
+    await using world = await World.create();
+    const { box } = world;
+    const cases: [string, Record<string, string>][] = [
+      ["no display", { DISPLAY: "", WAYLAND_DISPLAY: "" }],
+      ["no opener", { DISPLAY: ":99", PATH: "/nonexistent" }],
+      ["the opener fails", await fakeOpener(box, "exit 3")],
+    ];
+    for (const [what, env] of cases) {
+      const result = await world.login(["jumpuser"], env);
+      assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+      const { params } = parseSigninUrl(result);
+      assert.ok(params.get("SigninToken"), what);
+      assert.match(
+        result.stderr,
+        /vaultsh: no browser to open it in; the sign-in URL follows/,
+        what,
+      );
+      assert.ok(!result.stderr.includes(params.get("SigninToken")!), what);
+      await signIn(result.stdout.trim());
+    }
   },
 });
 

@@ -148,7 +148,7 @@ Deno.test({
       });
       const entries = await Array.fromAsync(Deno.readDir(`${home}/.local/share/vaultsh/keys`));
       const files = entries.map((entry) => entry.name);
-      assert.deepEqual(files.sort(), [".passphrase-check", "jumpuser"]);
+      assert.deepEqual(files.sort(), [".data-key", "jumpuser"]);
       const wrong = await keychainCli({ ...env, VAULTSH_FILE_PASSPHRASE: "nope" }, [
         "auto",
         "get",

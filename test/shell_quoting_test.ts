@@ -45,8 +45,8 @@ function variant(
 }
 
 /**
- * Evaluates `code` the way the hooks do (`eval "$(...)"` in bash and zsh, `... | source` in
- * fish), then runs `after`; returns stdout. `env` is the shell's whole environment besides PATH,
+ * Evaluates `code` the way the hooks do (`eval "$(...)"` in bash and zsh; in fish read whole
+ * through a pipe with `read -z`, then `printf '%s' ... | source`), then runs `after`; returns stdout. `env` is the shell's whole environment besides PATH,
  * HOME and the locale. `inFunction` evaluates the code inside a function, as a hook does.
  */
 async function runShell(
@@ -59,7 +59,7 @@ async function runShell(
   try {
     await Deno.writeTextFile(`${dir}/code`, code);
     const evaluate = variant.tool === "fish"
-      ? `cat -- $argv[1] | source`
+      ? `cat -- $argv[1] | read -z -l out\nprintf '%s' "$out" | source`
       : `eval "$(\\command cat -- "$1")"`;
     const driver = variant.tool === "fish"
       ? (options.inFunction

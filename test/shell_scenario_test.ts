@@ -7,86 +7,28 @@
 import assert from "node:assert/strict";
 import { needs } from "./support/needs.ts";
 import { Sandbox } from "./support/sandbox.ts";
+import {
+  account as accountWith,
+  allow,
+  KEYRING,
+  MFA_PROMPT,
+  MIN_TTL,
+  runNoMfa,
+  seededBox as seededBoxWith,
+  SHELLS,
+  SYNTAX,
+  useWithMfa as useWithMfaWith,
+  writeMarker,
+} from "./support/shell_steps.ts";
 import { StsServer } from "./support/sts_server.ts";
 import { initLine, type ShellName, ShellSession } from "./support/tmux.ts";
 
 const sts = new StsServer();
 globalThis.addEventListener("unload", () => void sts.stop());
 
-const SHELLS: readonly ShellName[] = ["zsh", "bash", "fish"];
-const KEYRING = ["dbus-daemon", "gnome-keyring-daemon"] as const;
-const MFA_PROMPT = /Enter MFA code/;
-/** The renewal window in these tests: short credentials become due a few seconds after issue. */
-const MIN_TTL = 30;
-
-/** What differs between the shells in the commands the tests type. */
-const SYNTAX: Record<ShellName, {
-  readonly status: string;
-  show(variable: string): string;
-  readonly nested: string;
-}> = {
-  zsh: {
-    status: 'echo "status=$?"',
-    show: (name) => `echo "${name}=\${${name}-}"`,
-    nested: "zsh --no-globalrcs -i",
-  },
-  bash: {
-    status: 'echo "status=$?"',
-    show: (name) => `echo "${name}=\${${name}-}"`,
-    nested: "bash --noprofile -i",
-  },
-  fish: {
-    status: 'echo "status=$status"',
-    show: (name) => `echo "${name}=$${name}"`,
-    nested: "fish -i",
-  },
-};
-
-/** The account the AWS CLI sees with the shell's credentials. */
-async function account(sh: ShellSession): Promise<string> {
-  const out = await sh.run(
-    `/usr/bin/aws sts get-caller-identity --endpoint-url ${sts.url} --query Account --output text`,
-  );
-  return out.trim();
-}
-
-/** Runs a command that must not ask for an MFA code (fails at once if it does). */
-async function runNoMfa(sh: ShellSession, command: string): Promise<string> {
-  const out = await sh.run(command, undefined, MFA_PROMPT);
-  assert.doesNotMatch(out, MFA_PROMPT);
-  return out;
-}
-
-async function writeMarker(dir: string, content: string): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/.awsvault`, content);
-  return `${dir}/.awsvault`;
-}
-
-/** A sandbox with the seed config, the demo key, and a short renewal window. */
-async function seededBox(): Promise<Sandbox> {
-  const box = await Sandbox.create({ keyring: true, sts, env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
-  try {
-    await box.seed();
-  } catch (error) {
-    await box.close();
-    throw error;
-  }
-  return box;
-}
-
-async function allow(box: Sandbox, marker: string): Promise<void> {
-  const result = await box.vaultsh(["allow", marker]);
-  assert.equal(result.code, 0, result.stderr);
-}
-
-/** `vaultsh use <profile>` answering the MFA prompt. */
-async function useWithMfa(sh: ShellSession, profile: string): Promise<string> {
-  await sh.send(`vaultsh use ${profile}`);
-  await sh.waitFor(MFA_PROMPT);
-  await sh.send(await sts.freshTotp());
-  return await sh.waitForPrompt();
-}
+const account = (sh: ShellSession) => accountWith(sh, sts);
+const seededBox = () => seededBoxWith(sts);
+const useWithMfa = (sh: ShellSession, profile: string) => useWithMfaWith(sh, sts, profile);
 
 for (const shell of SHELLS) {
   const syntax = SYNTAX[shell];
@@ -280,21 +222,28 @@ for (const shell of SHELLS) {
       });
 
       await t.step(
-        "vaultsh use --off clears, and returns to the directory's own profile",
+        "vaultsh use --off clears; inside a marker's tree until the tree is left",
         async () => {
           await runNoMfa(sh, "vaultsh use --off");
           // back to what the shell started with: no credentials at all
           const off = await sh.awsEnv();
           assert.deepEqual(off, envStart);
           await runNoMfa(sh, "cd proj_a");
-          assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_a");
           const inA = await sh.awsEnv();
+          assert.equal(inA.VAULTSH_PROFILE, "account_a");
           await runNoMfa(sh, "vaultsh use account_b");
           assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_b");
           // manual use wins at later prompts in the same scope
           await sh.run("");
           assert.equal((await sh.awsEnv()).VAULTSH_PROFILE, "account_b");
           await runNoMfa(sh, "vaultsh use --off");
+          assert.deepEqual(await sh.awsEnv(), off);
+          await sh.run("");
+          assert.deepEqual(await sh.awsEnv(), off);
+          await runNoMfa(sh, "cd ..");
+          assert.deepEqual(await sh.awsEnv(), off);
+          // re-entering applies the marker again
+          await runNoMfa(sh, "cd proj_a");
           assert.deepEqual(await sh.awsEnv(), inA);
           await runNoMfa(sh, "cd ..");
           assert.deepEqual(await sh.awsEnv(), off);

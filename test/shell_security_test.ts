@@ -214,6 +214,66 @@ for (const shell of SHELLS) {
   });
 }
 
+for (const shell of SHELLS) {
+  Deno.test({
+    name: `${shell}: a marker symlinked to an allowed marker is a new, untrusted marker`,
+    ...needs(shell, "tmux", ...KEYRING),
+    async fn() {
+      await using box = await seededBox();
+      const billing = await writeMarker(`${box.home}/billing`, "account_a\n");
+      assert.equal((await box.vaultsh(["allow", billing])).code, 0);
+      // a cloned repository ships `.awsvault -> ../billing/.awsvault`
+      await Deno.mkdir(`${box.home}/repo`);
+      await Deno.symlink("../billing/.awsvault", `${box.home}/repo/.awsvault`);
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+      const before = await sh.awsEnv();
+      const entered = await runNoMfa(sh, "cd repo");
+      assert.match(entered, /repo\/\.awsvault wants profile "account_a"; run 'vaultsh allow'/);
+      assert.deepEqual(await sh.awsEnv(), before);
+      // denying the link leaves billing's own allow in force
+      assert.match(await runNoMfa(sh, "vaultsh deny"), /denied .*repo\/\.awsvault/);
+      await runNoMfa(sh, "cd ..");
+      const doctor = await box.vaultsh(["doctor"], { cwd: `${box.home}/billing` });
+      assert.match(
+        doctor.stdout + doctor.stderr,
+        /billing\/\.awsvault.*governs here and is trusted/,
+      );
+    },
+  });
+}
+
+for (const shell of SHELLS) {
+  Deno.test({
+    name: `${shell}: a directory named .awsvault (aws-vault's data) is no marker, and pin says so`,
+    ...needs(shell, "tmux"),
+    async fn() {
+      await using box = await Sandbox.create({ env: { VAULTSH_FILE_PASSPHRASE: "not-used" } });
+      await box.writeConfig(SEED_CONFIG);
+      // aws-vault's file backend keeps its data in ~/.awsvault
+      await Deno.mkdir(`${box.home}/.awsvault/keys`, { recursive: true });
+      await Deno.writeTextFile(`${box.home}/.awsvault/keys/jumpuser`, "eyJhbGciOi...");
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+      const before = await sh.awsEnv();
+      for (const dir of ["~", "~/.awsvault", "~/.awsvault/keys", "~"]) {
+        const out = await sh.run(`cd ${dir}`);
+        assert.doesNotMatch(out, /vaultsh/, `cd ${dir}: ${out}`);
+      }
+      assert.deepEqual(await sh.awsEnv(), before);
+      const pinned = await sh.run("vaultsh pin account_a");
+      assert.match(
+        pinned,
+        /vaultsh: marker .*\/home\/\.awsvault: cannot write it: .*is a directory, not a marker \(aws-vault keeps its data in ~\/\.awsvault\)/,
+      );
+      assert.doesNotMatch(pinned, /disk/);
+      assert.ok((await Deno.stat(`${box.home}/.awsvault`)).isDirectory);
+      const allowed = await sh.run("vaultsh allow");
+      assert.match(allowed, /no \.awsvault marker here or above/);
+      assert.match(allowed, /\.awsvault here is a directory/);
+      assert.deepEqual(await sh.awsEnv(), before);
+    },
+  });
+}
+
 /** Directory names that would run `touch pwned` if a hook used them unquoted, and other oddities. */
 const HOSTILE_DIRS = [
   `$(touch ${CANARY})`,

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { type EnvChange, MANAGED_VARIABLES } from "../src/credentials/credential_env.ts";
 import { MfaRequired } from "../src/credentials/mfa.ts";
 import {
   type MarkerVerdict,
   ShellSync,
+  type Switch,
   type SyncDeps,
   type SyncResult,
 } from "../src/session/shell_sync.ts";
@@ -22,10 +24,16 @@ class FakeShell {
   needsMfa = new Set<string>();
   issued = 0;
   notices: string[] = [];
+  announced: Switch[] = [];
   failures: unknown[] = [];
   stash = new Map<string, Record<string, string>>();
   interactive = true;
   lastResult: SyncResult | undefined;
+  /** Paths that exist (credential servers' processes), for `watch`. */
+  existing = new Set<string>();
+  /** Credential servers started; a failing start throws `serverFailure`. */
+  servers = 0;
+  serverFailure: Error | undefined;
 
   deps(): SyncDeps {
     return {
@@ -59,9 +67,28 @@ class FakeShell {
           AWS_CONTAINER_AUTHORIZATION_TOKEN: null,
           AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: null,
         };
+        if (request.server === true) {
+          if (this.serverFailure !== undefined) return Promise.reject(this.serverFailure);
+          const watch = `/proc/${++this.servers}`;
+          this.existing.add(watch);
+          const served: EnvChange = {
+            ...env,
+            AWS_ACCESS_KEY_ID: null,
+            AWS_SECRET_ACCESS_KEY: null,
+            AWS_SESSION_TOKEN: null,
+            AWS_CREDENTIAL_EXPIRATION: null,
+            AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${this.servers}/`,
+            AWS_CONTAINER_AUTHORIZATION_TOKEN: `token-${this.servers}`,
+          };
+          return Promise.resolve({ env: served, expires: this.now + lifetime, watch });
+        }
         return Promise.resolve({ env, expires: this.now + lifetime });
       },
-      marker: (path) => Promise.resolve(this.markers.get(path) ?? { kind: "broken" }),
+      exists: (path) => this.existing.has(path),
+      marker: (path) =>
+        Promise.resolve(
+          this.markers.get(path) ?? { kind: "broken", error: new Error(`no marker ${path}`) },
+        ),
       stash: {
         put: (values) => {
           const id = `stash${this.stash.size}`;
@@ -75,6 +102,7 @@ class FakeShell {
         },
       },
       notice: (message) => this.notices.push(message),
+      announce: (change) => this.announced.push(change),
       failure: (error) => this.failures.push(error),
     };
   }
@@ -98,9 +126,9 @@ class FakeShell {
     return result;
   }
 
-  async use(profile: string, marker = this.scope): Promise<SyncResult> {
+  async use(profile: string, marker = this.scope, server = false): Promise<SyncResult> {
     const sync = new ShellSync(this.state, this.scope, this.deps());
-    await sync.use(profile, marker, {});
+    await sync.use(profile, marker, { server });
     const result = sync.result();
     this.apply(result);
     return result;
@@ -204,10 +232,16 @@ Deno.test("ShellSync.hook() switches to a nested marker and back to the outer on
 });
 
 Deno.test("ShellSync.hook() changes nothing for an untrusted or denied marker", async () => {
-  for (const kind of ["untrusted", "denied", "broken"] as const) {
+  const verdicts: MarkerVerdict[] = [
+    { kind: "untrusted", notice: "wants account_a" },
+    { kind: "denied" },
+    { kind: "broken", error: new Error("bad marker") },
+  ];
+  for (const verdict of verdicts) {
+    const kind = verdict.kind;
     const shell = new FakeShell();
     shell.env = { AWS_PROFILE: "mine" };
-    shell.markers.set(MARKER_A, { kind });
+    shell.markers.set(MARKER_A, verdict);
     const result = await shell.hook(MARKER_A);
     assert.equal(result.env.size, 0, kind);
     assert.equal(shell.env.AWS_PROFILE, "mine");
@@ -230,16 +264,31 @@ Deno.test("ShellSync.use() wins inside the marker scope until the scope changes"
   assert.equal(shell.env.VAULTSH_PROFILE, "account_a");
 });
 
-Deno.test("ShellSync.off() returns to the directory's profile, or to none", async () => {
+Deno.test("ShellSync.off() inside a marker's tree drops the credentials until the tree is left", async () => {
   const shell = new FakeShell();
   shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  await shell.use("account_b");
   await shell.hook(MARKER_A);
-  await shell.use("account_b");
   await shell.off();
-  assert.equal(shell.env.VAULTSH_PROFILE, "account_a");
+  for (const name of MANAGED_VARIABLES) assert.equal(shell.env[name], undefined, name);
+  // later prompts in the same tree leave them dropped
+  await shell.hook(MARKER_A);
+  assert.equal(shell.env.VAULTSH_PROFILE, undefined);
+  // leaving gives back what the shell had before the tree; re-entering applies the marker
   await shell.hook("");
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_b");
+  await shell.hook(MARKER_A);
+  assert.equal(shell.env.VAULTSH_PROFILE, "account_a");
+});
+
+Deno.test("ShellSync.off() outside any marker drops the credentials for good", async () => {
+  const shell = new FakeShell();
+  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
   await shell.use("account_b");
   await shell.off();
+  for (const name of MANAGED_VARIABLES) assert.equal(shell.env[name], undefined, name);
+  await shell.hook(MARKER_A);
+  await shell.hook("");
   for (const name of MANAGED_VARIABLES) assert.equal(shell.env[name], undefined, name);
 });
 
@@ -253,6 +302,7 @@ Deno.test("ShellSync.hook() renews credentials in the refresh window without pro
   assert.notEqual(shell.env.AWS_ACCESS_KEY_ID, firstKey);
   assert.equal(result.refreshAt, shell.now + 3600 - 300);
   assert.deepEqual(shell.notices, []);
+  assert.equal(shell.announced.length, 1, "use announced itself, the renewal did not");
 });
 
 Deno.test("ShellSync.hook() gives one notice per expiry when renewal needs an MFA code", async () => {
@@ -290,4 +340,254 @@ Deno.test("ShellSync.use() propagates a failure and changes nothing", async () =
   const sync = new ShellSync(undefined, "", shell.deps());
   await assert.rejects(sync.use("nope", "", {}), /unknown profile nope/);
   assert.equal(sync.result().env.size, 0);
+});
+
+/**
+ * The reference model: the shell holds what the user last asked for. Outside a trusted marker
+ * that is the last `use`/`use --off` made there (or what the shell started with); inside one it
+ * is the marker's profile, unless a `use`/`use --off` was made since entering that marker.
+ */
+type Held = { kind: "start" } | { kind: "none" } | { kind: "profile"; profile: string };
+
+type Step =
+  | { op: "cd"; dir: string }
+  | { op: "use"; profile: string }
+  | { op: "off" }
+  | { op: "allow" }
+  | { op: "deny" }
+  | { op: "pin"; profile: string }
+  | { op: "prompt" };
+
+const DIRS = ["/home", "/home/a", "/home/a/sub", "/home/a/n", "/home/c", "/home/c/sub"];
+const PROFILES = ["account_a", "account_b", "account_c", "account_d"];
+
+class Model {
+  base: Held = { kind: "start" };
+  override: { scope: string; held: Held } | undefined;
+  scope = "";
+  cwd = "/home";
+  /** marker path → profile, and whether it is trusted. */
+  markers = new Map<string, { profile: string; trusted: boolean }>([
+    ["/home/a/.awsvault", { profile: "account_a", trusted: true }],
+    ["/home/a/n/.awsvault", { profile: "account_b", trusted: true }],
+    ["/home/c/.awsvault", { profile: "account_c", trusted: false }],
+  ]);
+
+  governing(dir = this.cwd): string {
+    for (let d = dir; d !== ""; d = d.slice(0, d.lastIndexOf("/"))) {
+      if (this.markers.has(`${d}/.awsvault`)) return `${d}/.awsvault`;
+    }
+    return "";
+  }
+
+  /** The marker in effect here: the governing one when trusted. */
+  inEffect(): string {
+    const marker = this.governing();
+    return marker !== "" && this.markers.get(marker)!.trusted ? marker : "";
+  }
+
+  expected(): Held {
+    const marker = this.inEffect();
+    if (marker === "") return this.base;
+    if (this.override?.scope === marker) return this.override.held;
+    return { kind: "profile", profile: this.markers.get(marker)!.profile };
+  }
+
+  /** A prompt: a new governing marker ends any manual choice made under the old one. */
+  prompt(): void {
+    const marker = this.governing();
+    if (marker !== this.scope) this.override = undefined;
+    this.scope = marker;
+  }
+
+  choose(held: Held): void {
+    const marker = this.inEffect();
+    if (marker === "") {
+      this.base = held;
+      this.override = undefined;
+    } else this.override = { scope: marker, held };
+    this.scope = this.governing();
+  }
+
+  trust(trusted: boolean): void {
+    const marker = this.governing();
+    if (marker === "") return;
+    this.markers.get(marker)!.trusted = trusted;
+    this.override = undefined;
+  }
+
+  pin(profile: string): void {
+    this.markers.set(`${this.cwd}/.awsvault`, { profile, trusted: true });
+    this.override = undefined;
+    this.scope = this.governing();
+  }
+}
+
+/** Runs a step against ShellSync the way the shell function and the hooks would. */
+async function runStep(shell: FakeShell, model: Model, step: Step): Promise<void> {
+  const syncMarkers = () => {
+    shell.markers = new Map(
+      [...model.markers].map(([path, { profile, trusted }]) => [
+        path,
+        trusted
+          ? { kind: "trusted", profile, server: false }
+          : { kind: "untrusted", notice: `${path} wants ${profile}` },
+      ]),
+    );
+  };
+  switch (step.op) {
+    case "cd":
+      model.cwd = step.dir;
+      break;
+    case "use":
+      await shell.use(step.profile, model.governing());
+      model.choose({ kind: "profile", profile: step.profile });
+      break;
+    case "off":
+      await shell.off(model.governing());
+      model.choose({ kind: "none" });
+      break;
+    case "allow":
+    case "deny":
+    case "pin": {
+      const governing = model.governing();
+      if (step.op === "pin") model.pin(step.profile);
+      else model.trust(step.op === "allow");
+      syncMarkers();
+      // what recheckShell prints when the changed marker governs the shell's directory
+      if (step.op === "pin" || governing !== "") shell.scope = "";
+      break;
+    }
+    case "prompt":
+      break;
+  }
+  syncMarkers();
+  // the prompt after every command
+  await shell.hook(model.governing());
+  model.prompt();
+}
+
+function assertHolds(shell: FakeShell, held: Held, start: Record<string, string>, trail: Step[]) {
+  const where = JSON.stringify(trail);
+  if (held.kind === "start") {
+    for (const name of MANAGED_VARIABLES) assert.equal(shell.env[name], start[name], where);
+  } else if (held.kind === "none") {
+    for (const name of MANAGED_VARIABLES) assert.equal(shell.env[name], undefined, where);
+  } else {
+    assert.equal(shell.env.VAULTSH_PROFILE, held.profile, where);
+    assert.equal(shell.env.AWS_VAULT, held.profile, where);
+    assert.match(shell.env.AWS_ACCESS_KEY_ID ?? "", new RegExp(`^ASIA${held.profile}\\d+$`), where);
+  }
+}
+
+/** One line per switch: always for use and --off, and whenever what the shell holds changed. */
+function assertAnnounced(
+  announced: Switch[],
+  before: Held,
+  held: Held,
+  step: Step,
+  start: Record<string, string>,
+  trail: Step[],
+) {
+  const where = JSON.stringify({ trail, announced });
+  assert.ok(announced.length <= 1, where);
+  const changed = JSON.stringify(before) !== JSON.stringify(held);
+  if (changed || step.op === "use" || step.op === "off") assert.equal(announced.length, 1, where);
+  const change = announced[0];
+  if (change === undefined) return;
+  if (held.kind === "profile") {
+    assert.equal(change.kind === "profile" && change.profile, held.profile, where);
+  } else if (held.kind === "start" && Object.keys(start).length > 0) {
+    assert.equal(change.kind, "own", where);
+  } else assert.equal(change.kind, "none", where);
+}
+
+const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ op: fc.constant("cd" as const), dir: fc.constantFrom(...DIRS) }),
+  fc.record({ op: fc.constant("use" as const), profile: fc.constantFrom(...PROFILES) }),
+  fc.constant({ op: "off" as const }),
+  fc.constant({ op: "allow" as const }),
+  fc.constant({ op: "deny" as const }),
+  fc.record({ op: fc.constant("pin" as const), profile: fc.constantFrom(...PROFILES) }),
+  fc.constant({ op: "prompt" as const }),
+);
+
+Deno.test("ShellSync holds what the user last asked for, announcing each switch in one line, over any sequence of use, cd, allow, deny, pin and use --off", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(stepArbitrary, { maxLength: 25 }),
+      fc.constantFrom<Record<string, string>>(
+        {},
+        { AWS_PROFILE: "personal" },
+        {
+          AWS_ACCESS_KEY_ID: "AKIAHANDMADE00000000",
+          AWS_SECRET_ACCESS_KEY: "hand",
+          AWS_REGION: "",
+        },
+      ),
+      async (steps, start) => {
+        const shell = new FakeShell();
+        for (const profile of PROFILES) shell.lifetimes.set(profile, 3600);
+        shell.env = { ...start };
+        const model = new Model();
+        await runStep(shell, model, { op: "prompt" });
+        const trail: Step[] = [];
+        for (const step of steps) {
+          trail.push(step);
+          const before = model.expected();
+          shell.announced = [];
+          await runStep(shell, model, step);
+          const held = model.expected();
+          assertHolds(shell, held, start, trail);
+          assertAnnounced(shell.announced, before, held, step, start, trail);
+          assert.deepEqual(shell.failures, [], JSON.stringify(trail));
+          // hand-exported secrets wait in the stash only while something displaces them
+          const stashed = shell.state?.saved?.stash === undefined ? 0 : 1;
+          assert.equal(shell.stash.size, stashed, JSON.stringify(trail));
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("ShellSync.hook() starts the credential server again once it is gone", async () => {
+  const shell = new FakeShell();
+  let result = await shell.use("account_b", "", true);
+  assert.equal(result.watch, "/proc/1");
+  assert.equal(shell.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, "http://127.0.0.1:1/");
+  // a prompt while it runs changes nothing
+  result = await shell.hook("");
+  assert.equal(result.env.size, 0);
+  assert.equal(shell.servers, 1);
+
+  shell.existing.delete("/proc/1"); // idle timeout, crash or kill
+  result = await shell.hook("");
+  assert.equal(shell.servers, 2);
+  assert.equal(shell.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, "http://127.0.0.1:2/");
+  assert.equal(result.watch, "/proc/2");
+  assert.equal(result.state.applied?.server, true);
+  assert.deepEqual(shell.notices, []);
+});
+
+Deno.test("ShellSync.hook() falls back to plain credentials with one line when the server cannot run", async () => {
+  const shell = new FakeShell();
+  await shell.use("account_b", "", true);
+  shell.existing.clear();
+  shell.serverFailure = new Error('credential server for "account_b": it did not start');
+  let result = await shell.hook("");
+  assert.match(shell.env.AWS_ACCESS_KEY_ID ?? "", /^ASIAaccount_b/);
+  assert.equal(shell.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, undefined);
+  assert.equal(shell.notices.length, 1);
+  assert.match(shell.notices[0]!, /did not start; the shell holds account_b's plain credentials/);
+  assert.equal(result.watch, undefined, "nothing to watch: no prompt calls vaultsh for it");
+  assert.equal(result.state.applied?.server, true, "renewal tries the server again");
+
+  // at renewal the server works again
+  shell.serverFailure = undefined;
+  shell.now = result.refreshAt!;
+  result = await shell.hook("");
+  assert.equal(shell.env.AWS_ACCESS_KEY_ID, undefined);
+  assert.match(shell.env.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? "", /^http:/);
+  assert.equal(result.watch, `/proc/${shell.servers}`);
 });

@@ -103,6 +103,38 @@ Deno.test("TrustStore keys a marker by its real path, through symlinks", async (
   });
 });
 
+Deno.test("TrustStore.status() is untrusted for a marker symlinked to an allowed one", async () => {
+  await withFixture(async ({ root, store, marker }) => {
+    const billing = await marker("billing/.awsvault", "account_prod\n");
+    await store.allow(billing);
+    // a repository ships `.awsvault -> ../billing/.awsvault`
+    await Deno.mkdir(`${root}/repo`);
+    await Deno.symlink("../billing/.awsvault", `${root}/repo/.awsvault`);
+    const link = `${root}/repo/.awsvault`;
+    assert.equal(await store.status(link), "untrusted");
+    // allowing the link trusts the link's location, and denying it leaves billing's allow alone
+    await store.allow(link);
+    assert.equal(await store.status(link), "allowed");
+    await store.deny(link);
+    assert.equal(await store.status(link), "denied");
+    assert.equal(await store.status(billing), "allowed");
+    assert.deepEqual(byPath(await store.list()), [
+      { path: billing, decision: "allow", state: "allowed" },
+      { path: link, decision: "deny", state: "denied" },
+    ]);
+  });
+});
+
+Deno.test("TrustStore.status() is untrusted for a marker symlink in the same directory", async () => {
+  await withFixture(async ({ root, store, marker }) => {
+    // the name is part of the location: `.awsvault -> real-marker` is not real-marker
+    const real = await marker("repo/real-marker", "account_prod\n");
+    await store.allow(real);
+    await Deno.symlink("real-marker", `${root}/repo/.awsvault`);
+    assert.equal(await store.status(`${root}/repo/.awsvault`), "untrusted");
+  });
+});
+
 Deno.test("TrustStore.status() checks the bytes the caller parsed when it passes them", async () => {
   await withFixture(async ({ store, marker }) => {
     const path = await marker("repo/.awsvault", "account_b\n");

@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { needs } from "./support/needs.ts";
 import { type RunResult, Sandbox } from "./support/sandbox.ts";
+import { alive, waitUntil } from "./support/seed_world.ts";
+import { account, KEYRING, seededBox, SHELLS, useWithMfa } from "./support/shell_steps.ts";
 import { StsServer } from "./support/sts_server.ts";
+import { ShellSession } from "./support/tmux.ts";
 
 const NEEDS = needs("dbus-daemon", "gnome-keyring-daemon", "bash", "/usr/bin/aws");
 
@@ -62,7 +65,7 @@ Deno.test({
       assert.equal(secret, "unset");
 
       const status = await inBash(box, used.stdout, `${box.bin} status --json`);
-      assert.equal(JSON.parse(status.stdout).server, true);
+      assert.equal(JSON.parse(status.stdout).server, "running");
     } finally {
       await stopServers(box);
     }
@@ -108,3 +111,53 @@ Deno.test({
     }
   },
 });
+
+/** The pid of the running credential server for `profile` (fails unless there is one). */
+async function serverPid(box: Sandbox, profile: string): Promise<number> {
+  const list = await box.vaultsh(["server", "--list"]);
+  assert.equal(list.code, 0, list.stderr);
+  const row = list.stdout.split("\n").find((line) => line.startsWith(`${profile} `));
+  const pid = Number(row?.trim().split(/\s+/)[3]);
+  assert.ok(pid > 0, list.stdout);
+  return pid;
+}
+
+for (const shell of SHELLS) {
+  Deno.test({
+    name:
+      `${shell}: use --server starts the credential server again at the next prompt after it exits, and status says when it is not running`,
+    ...needs(shell, "tmux", "/usr/bin/aws", ...KEYRING),
+    async fn() {
+      await using sts = new StsServer();
+      await using box = await seededBox(sts);
+      await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
+      try {
+        await useWithMfa(sh, sts, "--server account_b");
+        assert.equal(await account(sh, sts), "222222222222");
+
+        // stopped cleanly, as at its idle timeout
+        const first = await serverPid(box, "account_b");
+        assert.equal((await box.vaultsh(["server", "--stop", "account_b"])).code, 0);
+        await waitUntil(() => !alive(first), "the server to exit");
+        // typed at a prompt shown while the server still ran: nothing has restarted it yet
+        assert.match(
+          await sh.run("vaultsh status"),
+          /^server +not running \(the next prompt starts it again\)$/m,
+        );
+        assert.equal(await account(sh, sts), "222222222222");
+        const second = await serverPid(box, "account_b");
+        assert.notEqual(second, first);
+        assert.match(await sh.run("vaultsh status"), /^server +running$/m);
+
+        // killed
+        Deno.kill(second, "SIGKILL");
+        await waitUntil(() => !alive(second), "the server to die");
+        await sh.run("");
+        assert.equal(await account(sh, sts), "222222222222");
+        assert.notEqual(await serverPid(box, "account_b"), second);
+      } finally {
+        await stopServers(box);
+      }
+    },
+  });
+}

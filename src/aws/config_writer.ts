@@ -4,7 +4,8 @@
  */
 import { UsageError, VaultshError } from "../errors.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
-import { configProfileName, ioFailure, sectionHeaders } from "./aws_config.ts";
+import { ioFailure } from "../util/io_failure.ts";
+import { configProfileName, sectionHeaders } from "./config_files.ts";
 
 // the SDK loader's character set for section names: other names would be written but never read
 const READABLE_NAME = /^[\w@+.%:/-]+$/;

@@ -4,7 +4,7 @@
  * `getSigninToken` call. The sign-in token and the URL carrying it are bearer secrets: nothing
  * here logs them or puts them in an error message.
  */
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "./credentials.ts";
 import { VaultshError } from "../errors.ts";
 import { parseArn } from "./arn.ts";
 

@@ -8,7 +8,7 @@
  * regions to their partition's endpoint). This is the SDKs' order for service-specific endpoints;
  * it is also how the tests point rotation at the local endpoint.
  */
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "./credentials.ts";
 import { VaultshError } from "../errors.ts";
 import {
   clientConfig,

@@ -1,18 +1,22 @@
 /**
  * The one module that loads the AWS SDK, on first use only: a cache hit (the common case for
- * `use`, the hooks and `export`) never pays for it. sts.ts and iam.ts build their clients from
- * here with the same explicit settings, and send through `sendCommand` so both describe a failure
- * the same way.
+ * `use`, the hooks and `export`) never pays for it. sts.ts, iam.ts, sso_oidc.ts and sso.ts build
+ * their clients from here with the same explicit settings, and send through `sendCommand` so all
+ * describe a failure the same way.
  */
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "./credentials.ts";
 import * as log from "../log.ts";
 
 export type StsSdk = typeof import("@aws-sdk/client-sts");
 export type IamSdk = typeof import("@aws-sdk/client-iam");
+export type SsoOidcSdk = typeof import("@aws-sdk/client-sso-oidc");
+export type SsoSdk = typeof import("@aws-sdk/client-sso");
 type RetryStrategy = NonNullable<import("@aws-sdk/client-sts").STSClientConfig["retryStrategy"]>;
 
 let sts: Promise<StsSdk> | undefined;
 let iam: Promise<IamSdk> | undefined;
+let ssoOidc: Promise<SsoOidcSdk> | undefined;
+let sso: Promise<SsoSdk> | undefined;
 
 export function loadStsSdk(): Promise<StsSdk> {
   return sts ??= import("@aws-sdk/client-sts");
@@ -20,6 +24,14 @@ export function loadStsSdk(): Promise<StsSdk> {
 
 export function loadIamSdk(): Promise<IamSdk> {
   return iam ??= import("@aws-sdk/client-iam");
+}
+
+export function loadSsoOidcSdk(): Promise<SsoOidcSdk> {
+  return ssoOidc ??= import("@aws-sdk/client-sso-oidc");
+}
+
+export function loadSsoSdk(): Promise<SsoSdk> {
+  return sso ??= import("@aws-sdk/client-sso");
 }
 
 /** Where a client sends its requests. */
@@ -41,20 +53,30 @@ const REQUEST_TIMEOUT_MS = 5_000;
 /** The SDKs' standard retry mode default. */
 export const MAX_ATTEMPTS = 3;
 
-/** Client settings shared by every vaultsh client: all explicit, nothing read from ~/.aws. */
+/**
+ * Client settings shared by every vaultsh client: all explicit, nothing read from ~/.aws.
+ * Without credentials the requests go unsigned (AssumeRoleWithWebIdentity needs none), rather
+ * than the SDK looking for credentials of its own.
+ */
 export function clientConfig(
   target: ClientTarget,
-  credentials: Credentials,
+  credentials: Credentials | undefined,
   retry: { maxAttempts: number; retryStrategy?: RetryStrategy },
 ) {
   return {
     region: target.region,
     ...(target.url === undefined ? {} : { endpoint: target.url }),
-    credentials: {
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
-    },
+    ...(credentials === undefined
+      ? { httpAuthSchemeProvider: () => [{ schemeId: "smithy.api#noAuth" }] }
+      : {
+        credentials: {
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: credentials.secretAccessKey,
+          ...(credentials.sessionToken === undefined
+            ? {}
+            : { sessionToken: credentials.sessionToken }),
+        },
+      }),
     // the SDK must not consult ~/.aws, AWS_PROFILE or AWS_ENDPOINT_URL_* on its own
     ignoreConfiguredEndpointUrls: true,
     useFipsEndpoint: false,
@@ -76,13 +98,16 @@ export function clientConfig(
 export interface SdkFailure {
   /** `<SERVICE> <Action>: <cause>`, retries counted. */
   readonly why: string;
-  /** AWS's error code when AWS answered (`ExpiredToken`, `NoSuchEntity`), else undefined. */
+  /**
+   * AWS's error code when AWS answered (`ExpiredToken`, `NoSuchEntity`,
+   * `AuthorizationPendingException`), else undefined.
+   */
   readonly awsCode: string | undefined;
 }
 
 /** What `sendCommand` needs to know about the call, for the debug log and the failure. */
 export interface SdkCall {
-  readonly service: "STS" | "IAM";
+  readonly service: "STS" | "IAM" | "SSO OIDC" | "SSO";
   readonly action: string;
   /** What the error line is about (`profile "account_b"`), for the debug log. */
   readonly what: string;
@@ -152,7 +177,9 @@ function describeFailure({ service, action, target }: SdkCall, error: unknown): 
     return failure(`${where} closed the connection before answering`);
   }
   if (/XML parse error|Deserialization error/.test(e.message ?? "")) {
-    return failure(`${where} sent an answer that is not valid ${service} XML (${message})`);
+    // STS and IAM speak XML (the Query protocol), the IAM Identity Center services JSON
+    const format = service === "STS" || service === "IAM" ? `${service} XML` : "JSON";
+    return failure(`${where} sent an answer that is not valid ${format} (${message})`);
   }
   if (e.$metadata?.httpStatusCode !== undefined && e.name !== undefined && e.name !== "Error") {
     // The IAM SDK names the errors it models after the wire code plus "Exception"

@@ -2,7 +2,7 @@
  * The one module that talks to AWS STS. sdk.ts loads the SDK on the first call, so a cache hit
  * (the common case for `use`, the hooks and `export`) never pays for it.
  */
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "./credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import {
@@ -35,6 +35,14 @@ export interface AssumeRoleInput {
   readonly transitiveTagKeys?: readonly string[];
 }
 
+export interface AssumeRoleWithWebIdentityInput {
+  readonly roleArn: string;
+  readonly roleSessionName: string;
+  readonly durationSeconds: number;
+  /** The OpenID Connect token (a JWT) from the identity provider. */
+  readonly webIdentityToken: string;
+}
+
 export interface CallerIdentity {
   readonly account: string;
   readonly arn: string;
@@ -45,6 +53,8 @@ export interface CallerIdentity {
 export interface Sts {
   getSessionToken(credentials: Credentials, input: GetSessionTokenInput): Promise<Credentials>;
   assumeRole(credentials: Credentials, input: AssumeRoleInput): Promise<Credentials>;
+  /** Unsigned: the token is the proof of identity. */
+  assumeRoleWithWebIdentity(input: AssumeRoleWithWebIdentityInput): Promise<Credentials>;
   getCallerIdentity(credentials: Credentials): Promise<CallerIdentity>;
   getFederationToken(
     credentials: Credentials,
@@ -67,7 +77,7 @@ export function createSts(
 ): Sts {
   const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
   async function send<T>(
-    credentials: Credentials,
+    credentials: Credentials | undefined,
     action: string,
     command: (s: Sdk) => object,
     carriesMfaCode = false,
@@ -130,6 +140,21 @@ export function createSts(
         input.tokenCode !== undefined,
       );
       return fromSdk(output.Credentials, what, "AssumeRole");
+    },
+
+    async assumeRoleWithWebIdentity(input) {
+      const output = await send<{ Credentials?: SdkCredentials }>(
+        undefined,
+        "AssumeRoleWithWebIdentity",
+        (m) =>
+          new m.AssumeRoleWithWebIdentityCommand({
+            RoleArn: input.roleArn,
+            RoleSessionName: input.roleSessionName,
+            DurationSeconds: input.durationSeconds,
+            WebIdentityToken: input.webIdentityToken,
+          }),
+      );
+      return fromSdk(output.Credentials, what, "AssumeRoleWithWebIdentity");
     },
 
     async getCallerIdentity(credentials) {
@@ -244,6 +269,12 @@ function hintFor(code: string | undefined): string | undefined {
       return "the stored secret access key does not match the key id: store it again with vaultsh add";
     case "ExpiredToken":
       return "the cached session expired early: vaultsh clear, then try again";
+    case "ExpiredTokenException":
+      return "the web identity token has expired: renew it (web_identity_token_file or web_identity_token_process)";
+    // the SDK names these by its model (wire code InvalidIdentityToken and so on)
+    case "InvalidIdentityTokenException":
+    case "IDPRejectedClaimException":
+      return "check the token's issuer and audience against the role's OpenID Connect provider in IAM";
     default:
       return undefined;
   }

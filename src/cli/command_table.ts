@@ -72,7 +72,7 @@ export const COMMANDS: readonly CommandRow[] = [
     options: { json: { kind: "flag", long: "--json", description: "print JSON" } },
     run: async (_, options) => {
       const { statusCommand } = await import("../commands/status.ts");
-      statusCommand(options);
+      await statusCommand(options);
     },
   }),
   trustRow(
@@ -196,6 +196,16 @@ export const COMMANDS: readonly CommandRow[] = [
     run: async ([profile], options) => {
       const { clearCommand } = await import("../commands/clear.ts");
       await clearCommand(profile, options);
+    },
+  }),
+  defineCommand({
+    name: "lock",
+    description: "forget the fast cache: cached credentials and the file backend's unlocked key",
+    args: [],
+    options: {},
+    run: async () => {
+      const { lockCommand } = await import("../commands/lock.ts");
+      lockCommand();
     },
   }),
   defineCommand({

@@ -16,8 +16,12 @@ export interface ListOptions {
 const SHORT_TYPE: Record<SessionName["type"], string> = {
   "sts.GetSessionToken": "mfa-session",
   "sts.AssumeRole": "role",
+  "sts.AssumeRoleWithWebIdentity": "web-identity",
   "credential_process": "process",
   "shell.Stash": "stash",
+  "sso.Token": "sso-token",
+  "sso.Registration": "sso-client",
+  "sso.GetRoleCredentials": "sso-role",
 };
 
 export async function listCommand(options: ListOptions, app?: App): Promise<void> {
@@ -36,10 +40,11 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
   const keys = new Set(items.filter((item) => parseSessionName(item) === undefined));
 
   const rows: string[][] = [];
-  for (const name of config.profileNames()) {
+  const sources = new Map<ProfileConfig, string>();
+  const profileRow = (name: string) => {
     let profile: ProfileConfig | undefined;
     try {
-      profile = config.resolve(name);
+      profile = config.resolve(name, { storedKeys: keys });
     } catch (error) {
       log.warn(errorMessage(error)); // names the profile and the file already
     }
@@ -47,39 +52,66 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
       name,
       profile === undefined
         ? "(invalid config)"
-        : describeSource(profile, keys, config.credentialsFileKeys.bind(config)),
+        : describeSource(profile, keys, config.credentialsFileKeys.bind(config), sources),
       profile?.roleArn ?? "-",
       keys.has(name) ? "yes" : "no",
       describeSessions(sessions, name, now),
     ]);
-  }
+  };
+  const names = config.profileNames();
+  for (const name of names) profileRow(name);
+  const listed = new Set(names);
   for (const name of keys) {
-    if (!config.hasProfile(name)) {
-      rows.push([
-        name,
-        "keychain (no config section)",
-        "-",
-        "yes",
-        describeSessions(sessions, name, now),
-      ]);
+    if (listed.has(name)) continue;
+    // a key stored under an otherwise empty [default] is still that profile's
+    if (config.hasProfile(name)) {
+      profileRow(name);
+      continue;
     }
+    rows.push([
+      name,
+      "keychain (no config section)",
+      "-",
+      "yes",
+      describeSessions(sessions, name, now),
+    ]);
   }
   writeStdout(renderTable(["PROFILE", "CREDENTIALS", "ROLE", "KEY", "SESSIONS"], rows));
 }
 
+/** Where the profile's credentials come from; `known` holds the answers so far (shared sources). */
 function describeSource(
   profile: ProfileConfig,
   keys: ReadonlySet<string>,
   credentialsFileKeys: (name: string) => unknown,
+  known: Map<ProfileConfig, string>,
 ): string {
-  if (keys.has(profile.name)) return "keychain";
-  if (profile.sourceProfile !== undefined) {
-    const via = describeSource(profile.sourceProfile, keys, credentialsFileKeys);
-    return `${profile.sourceProfile.name} (${via.replace(/^[^ ]+ \((.*)\)$/, "$1")})`;
+  // iterative: a source_profile chain may be thousands of profiles deep
+  const chain: ProfileConfig[] = [];
+  let root: string | undefined;
+  for (
+    let link: ProfileConfig | undefined = profile;
+    link !== undefined;
+    link = link.sourceProfile
+  ) {
+    root = known.get(link);
+    if (root !== undefined) break;
+    chain.push(link);
   }
-  if (profile.credentialProcess !== undefined) return "credential_process";
-  if (credentialsFileKeys(profile.name) !== undefined) return "credentials file";
-  return "-";
+  for (const link of chain.reverse()) {
+    const source = link.sourceProfile;
+    root = keys.has(link.name)
+      ? "keychain"
+      : source !== undefined
+      ? `${source.name} (${root!.replace(/^[^ ]+ \((.*)\)$/, "$1")})`
+      : link.credentialProcess !== undefined
+      ? "credential_process"
+      : credentialsFileKeys(link.name) !== undefined
+      ? "credentials file"
+      : "-";
+    known.set(link, root);
+  }
+  return root!;
 }
 
 function describeSessions(sessions: readonly SessionName[], profile: string, now: number): string {

@@ -8,8 +8,9 @@
  *   names the user, and GetFederationToken with an allow-all session policy gives a federated
  *   session with exactly the user's own permissions.
  *
- * The sign-in token, and the URL carrying it, are bearer secrets: they go to stdout (--stdout)
- * or to the browser opener's argv, never to a log or an error message.
+ * The sign-in token, and the URL carrying it, are bearer secrets: they go to stdout (--stdout, or
+ * when there is no browser to open), or to the browser through a private redirect page (never
+ * the opener's argv, which other local users can read), never to a log or an error message.
  */
 import { App } from "../app.ts";
 import {
@@ -25,6 +26,8 @@ import { stsEndpointFor } from "../aws/sts_endpoint.ts";
 import { resolveCredentials, resolveProfile } from "../credentials/resolve_credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
+import { childEnv } from "../util/child_env.ts";
+import { openInBrowser } from "../util/open_in_browser.ts";
 import { writeStdout } from "../util/stdout.ts";
 import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
@@ -34,8 +37,6 @@ export interface LoginOptions extends CredentialFlags {
   /** Console path, e.g. `s3/home`. */
   readonly path?: string | undefined;
 }
-
-const OPENER_WAIT_MS = 10_000;
 
 export async function loginCommand(
   profileName: string,
@@ -93,49 +94,17 @@ export async function loginCommand(
     encodeURIComponent(destination)
   }&SigninToken=${encodeURIComponent(signinToken)}`;
 
-  if (options.stdout === true) {
-    writeStdout(url + "\n");
-    return;
-  }
-  await openBrowser(url);
-}
-
-/** Opens the URL with the desktop's opener, as an argv element (never through a shell). */
-async function openBrowser(url: string): Promise<void> {
-  const opener = Deno.build.os === "darwin" ? "open" : "xdg-open";
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(opener, {
-      args: [url],
-      stdin: "null",
-      stdout: "null",
-      // openers print the URL they failed to open; it carries the sign-in token
-      stderr: "null",
-      // the browser it may start must outlive this command and the terminal
-      detached: true,
-    }).spawn();
-  } catch (error) {
-    const why = error instanceof Deno.errors.NotFound ? `${opener} is not installed` : `${error}`;
-    throw new VaultshError("login", `cannot open a browser: ${why}`, {
-      hint: "vaultsh login --stdout prints the URL instead",
+  if (options.stdout !== true) {
+    const opened = await openInBrowser(url, {
+      what: "the AWS console",
+      pageDir: `${app.settings.runtimeDir}/login`,
+      env: childEnv(app.settings.env),
     });
+    if (opened === "opened") return;
+    // aws-vault prints the URL when it cannot open a browser: it is what login is for
+    log.info(
+      "no browser to open it in; the sign-in URL follows (it signs anyone in: keep it to yourself)",
+    );
   }
-  log.info("opening the AWS console in your browser");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const waited = await Promise.race([
-    child.status,
-    new Promise<"running">((resolve) =>
-      timer = setTimeout(() => resolve("running"), OPENER_WAIT_MS)
-    ),
-  ]);
-  clearTimeout(timer);
-  if (waited === "running") {
-    child.unref(); // some openers stay with the browser they started
-    return;
-  }
-  if (!waited.success) {
-    throw new VaultshError("login", `${opener} failed (exit status ${waited.code})`, {
-      hint: "vaultsh login --stdout prints the URL instead",
-    });
-  }
+  writeStdout(url + "\n");
 }

@@ -1,6 +1,6 @@
 /** `vaultsh pin <profile>`: write `.awsvault` in $PWD naming the profile, and allow it. */
 import { App } from "../app.ts";
-import { ioFailure } from "../aws/aws_config.ts";
+import { ioFailure } from "../util/io_failure.ts";
 import { validateProfileName } from "../aws/config_writer.ts";
 import { requireKnownProfile } from "../credentials/known_profile.ts";
 import { VaultshError } from "../errors.ts";
@@ -8,7 +8,7 @@ import * as log from "../log.ts";
 import { MARKER_FILE, parseMarker, showPath } from "../marker/marker.ts";
 import { TrustStore } from "../marker/trust_store.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
-import { recheckShell } from "./trust.ts";
+import { recheckShell } from "../session/recheck_shell.ts";
 
 export async function pinCommand(profile: string, app?: App): Promise<void> {
   validateProfileName(profile);
@@ -17,6 +17,7 @@ export async function pinCommand(profile: string, app?: App): Promise<void> {
   const path = `${Deno.cwd()}/${MARKER_FILE}`;
   const content = new TextEncoder().encode(`${profile}\n`);
   parseMarker(content, path); // the marker's own rules (SPEC §4) are stricter than the config's
+  await refuseNonFile(path);
   const previous = await readPrevious(path);
   await writeMarker(path, content);
   try {
@@ -28,7 +29,7 @@ export async function pinCommand(profile: string, app?: App): Promise<void> {
     throw error;
   }
   log.info(`wrote ${showPath(path)} for profile "${profile}" and allowed it`);
-  recheckShell(app);
+  await recheckShell(app);
 }
 
 async function writeMarker(path: string, content: Uint8Array): Promise<void> {
@@ -40,6 +41,23 @@ async function writeMarker(path: string, content: Uint8Array): Promise<void> {
       cause: error,
     });
   }
+}
+
+/** A `.awsvault` directory (aws-vault's data in ~/.awsvault) is no marker: never replace it. */
+async function refuseNonFile(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    return; // nothing there (or a dangling link, which the write replaces)
+  }
+  if (info.isFile) return;
+  const what = info.isDirectory ? "a directory" : "not a regular file";
+  throw new VaultshError(
+    `marker ${showPath(path)}`,
+    `cannot write it: it is ${what}, not a marker (aws-vault keeps its data in ~/.awsvault)`,
+    { hint: "pin the profile in a project directory instead" },
+  );
 }
 
 /** The marker's bytes before pin replaces them, or null when there was none. */

@@ -5,8 +5,7 @@ import * as log from "../log.ts";
 import { findMarker } from "../marker/find_marker.ts";
 import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
 import { TrustStore } from "../marker/trust_store.ts";
-import { getShell } from "../shells/shell.ts";
-import { writeStdout } from "../util/stdout.ts";
+import { recheckShell } from "../session/recheck_shell.ts";
 
 export async function trustCommand(
   decision: "allow" | "deny",
@@ -24,7 +23,7 @@ export async function trustCommand(
     await trust.deny(marker);
     log.info(`denied ${showPath(marker)}; it will be ignored without further notice`);
   }
-  recheckShell(app);
+  await recheckShell(app, marker);
 }
 
 /** The marker a path names: the file itself, or the one governing a directory. */
@@ -43,15 +42,20 @@ async function governingMarker(path: string): Promise<string> {
   }
   const found = await findMarker(path);
   if (found === null) {
+    const hint = await isDirectory(`${path}/${MARKER_FILE}`)
+      ? `${MARKER_FILE} here is a directory (aws-vault keeps its data in ~/${MARKER_FILE}), not a marker`
+      : "create one with: vaultsh pin <profile>";
     throw new VaultshError(`path ${showPath(path)}`, `no ${MARKER_FILE} marker here or above`, {
-      hint: "create one with: vaultsh pin <profile>",
+      hint,
     });
   }
   return found;
 }
 
-/** Through the shell function: make the next prompt evaluate the marker again. */
-export function recheckShell(app: App): void {
-  const name = app.settings.env.__VAULTSH_SHELL;
-  if (name !== undefined && name !== "") writeStdout(getShell(name).unsetLocal("__vaultsh_scope"));
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
 }

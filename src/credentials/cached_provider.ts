@@ -7,7 +7,8 @@
 import { type Keychain, KeychainError } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
 import { withFileLock } from "../util/file_lock.ts";
-import { type Credentials, fromStored, toStored } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
+import { fromStored, toStored } from "./credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 import {
   formatSessionName,

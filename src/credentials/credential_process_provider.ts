@@ -1,7 +1,7 @@
 /** A profile's `credential_process`: a command printing the `Version: 1` JSON on stdout. */
 import { VaultshError } from "../errors.ts";
 import { runShellCommand } from "../util/shell_command.ts";
-import type { Credentials } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export class CredentialProcessProvider implements CredentialsProvider {

@@ -1,10 +1,5 @@
-/** AWS credentials as vaultsh passes them around: long-term keys have no token and no expiry. */
-export interface Credentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  readonly expiration?: Date;
-}
+/** Credentials as the keychain holds them: the JSON vaultsh writes, and aws-vault's too. */
+import type { Credentials } from "../aws/credentials.ts";
 
 /** The JSON shape vaultsh stores in the keychain (the STS `Credentials` shape aws-vault uses). */
 export interface StoredCredentials {

@@ -1,5 +1,5 @@
 /** Keys a profile keeps in the shared credentials file (read only; `doctor` warns about them). */
-import type { Credentials } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export class CredentialsFileProvider implements CredentialsProvider {

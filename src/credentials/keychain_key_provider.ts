@@ -1,7 +1,8 @@
 /** The long-term access key stored in the keychain under a profile's name. */
 import { VaultshError } from "../errors.ts";
 import type { Keychain } from "../keychain/keychain.ts";
-import { type Credentials, fromStored } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
+import { fromStored } from "./credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export class KeychainKeyProvider implements CredentialsProvider {

@@ -1,4 +1,4 @@
-import type { Credentials } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 
 /** Anything that produces credentials. Providers are named after the STS call they wrap. */
 export interface CredentialsProvider {

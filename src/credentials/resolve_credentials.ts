@@ -4,7 +4,7 @@ import type { ProfileConfig } from "../aws/profile_config.ts";
 import { createSts } from "../aws/sts.ts";
 import { stsEndpointFor } from "../aws/sts_endpoint.ts";
 import { providerFor } from "./credential_chain.ts";
-import type { Credentials } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import { mfaCodeSource } from "./mfa.ts";
 
 export interface CredentialRequest {
@@ -43,6 +43,7 @@ export async function resolveProfile(
     ...(request.durationSeconds === undefined ? {} : { durationSeconds: request.durationSeconds }),
     // a name with a stored key is a profile even without a config section (aws-vault does the same)
     allowMissing: storedItems.has(request.profile),
+    storedKeys: storedItems,
   });
   return { profile, storedItems };
 }

@@ -1,7 +1,7 @@
 /** STS GetSessionToken, with an MFA code when the profile has `mfa_serial` (SPEC §5.2). */
 import type { Sts } from "../aws/sts.ts";
 import * as log from "../log.ts";
-import type { Credentials } from "./credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import type { MfaCodeSource } from "./mfa.ts";
 import type { CredentialsProvider } from "./provider.ts";
 

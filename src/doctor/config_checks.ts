@@ -5,14 +5,13 @@
  * (named by profile, never shown), and profiles with nothing to get credentials from.
  */
 import type { App } from "../app.ts";
-import {
-  type AwsConfig,
-  configProfileName,
-  displayPath,
-  sectionHeaders,
-} from "../aws/aws_config.ts";
+import type { AwsConfig } from "../aws/aws_config.ts";
+import { configProfileName } from "../aws/config_files.ts";
+import { ProfileLoopError } from "../aws/profile_loop_error.ts";
+import type { IniHeader } from "../aws/ini_parser.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
+import { displayPath } from "../util/display_path.ts";
 import { type Finding, finding } from "./finding.ts";
 import { openMode } from "./open_mode.ts";
 
@@ -24,7 +23,10 @@ export interface ConfigReport {
   readonly profiles: ReadonlyMap<string, ProfileConfig>;
 }
 
-export async function checkConfig(app: App): Promise<ConfigReport> {
+export async function checkConfig(
+  app: App,
+  storedKeys?: ReadonlySet<string>,
+): Promise<ConfigReport> {
   const findings: Finding[] = [];
   const profiles = new Map<string, ProfileConfig>();
   let config: AwsConfig;
@@ -37,8 +39,7 @@ export async function checkConfig(app: App): Promise<ConfigReport> {
   const home = app.settings.home;
   const configShown = displayPath(config.configFile, home);
 
-  const text = await readText(config.configFile);
-  if (text === undefined) {
+  if (!config.configExists) {
     findings.push(
       finding(
         "config",
@@ -48,17 +49,19 @@ export async function checkConfig(app: App): Promise<ConfigReport> {
       ),
     );
   } else {
-    findings.push(...headerFindings(text, configShown));
+    findings.push(...headerFindings(config.configHeaders, configShown));
   }
 
   const errors = new Set<string>();
   for (const name of config.profileNames()) {
     try {
-      profiles.set(name, config.resolve(name));
+      profiles.set(name, config.resolve(name, storedKeys === undefined ? {} : { storedKeys }));
     } catch (error) {
       const problem = fromError(error);
       // a loop or a broken source shows up once per profile using it: report it once
-      const key = sameProblem(problem.message);
+      const key = error instanceof ProfileLoopError
+        ? `${error.why.split(":")[0]}: ${error.members.join(",")}`
+        : problem.message;
       if (!errors.has(key)) {
         errors.add(key);
         findings.push(problem);
@@ -158,9 +161,9 @@ export function checkSources(
 }
 
 /** Section headers the AWS SDKs cannot read as profiles, and `[profile default]`. */
-function headerFindings(text: string, shown: string): Finding[] {
+function headerFindings(headers: readonly IniHeader[], shown: string): Finding[] {
   const findings: Finding[] = [];
-  for (const header of sectionHeaders(text)) {
+  for (const header of headers) {
     const name = /^\s*profile\s+(.*?)\s*$/.exec(header.inner)?.[1];
     if (name === undefined || configProfileName(header) !== undefined) continue;
     if (name === "default") {
@@ -251,22 +254,6 @@ async function plaintextFindings(config: AwsConfig, home: string): Promise<Findi
     );
   }
   return findings;
-}
-
-/** The file's text, undefined when missing; "" when unreadable (AwsConfig.load reported it). */
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    return error instanceof Deno.errors.NotFound ? undefined : "";
-  }
-}
-
-/** One key per problem: a loop met from each of its profiles is the same loop. */
-function sameProblem(message: string): string {
-  const loop = /(\w+ loop): (.*)$/.exec(message);
-  if (loop === null) return message;
-  return `${loop[1]}: ${[...new Set(loop[2]!.split(" -> "))].sort().join(",")}`;
 }
 
 function fromError(error: unknown): Finding {

@@ -5,10 +5,14 @@
  * of the Secret Service is read from the collection's `Locked` property.
  */
 import type { App } from "../app.ts";
-import { displayPath } from "../aws/aws_config.ts";
+import { displayPath } from "../util/display_path.ts";
 import { parseSessionName } from "../credentials/session_name.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
+import { storeOfRecord } from "../keychain/fast_keychain.ts";
+import { fastStoreState } from "../keychain/fast_store.ts";
 import { type Keychain, KeychainError } from "../keychain/keychain.ts";
+import type { Settings } from "../settings.ts";
+import { formatDuration } from "../util/duration.ts";
 import { type Finding, finding } from "./finding.ts";
 import { openMode } from "./open_mode.ts";
 
@@ -30,7 +34,8 @@ export async function checkKeychain(
     : "detected";
   let keychain: Keychain;
   try {
-    keychain = await app.keychain();
+    // the store of record itself: the fast layer would answer a listing without asking it
+    keychain = storeOfRecord(await app.keychain());
   } catch (error) {
     findings.push(
       failure(error, `the ${backendFlag ?? app.settings.backend ?? "detected"} keychain`),
@@ -73,7 +78,29 @@ export async function checkKeychain(
     }
     findings.push(...await fileModeFindings(`${app.settings.dataDir}/keys`, app.settings.home));
   }
+  findings.push(fastCacheFinding(app.settings, keychain.backend));
   return { findings, keys };
+}
+
+/** One line on the memory-only fast layer: on, turned off, or impossible here (and why). */
+function fastCacheFinding(settings: Settings, backend: string): Finding {
+  const slow = `every cache hit reads the ${backend} keychain`;
+  if (!settings.fastCache) {
+    return finding("keychain", "info", `the fast cache is off (VAULTSH_FAST_CACHE=0): ${slow}`);
+  }
+  const state = fastStoreState();
+  if (state !== true) {
+    return finding("keychain", "info", `no fast cache: ${state.unavailable}; ${slow}`);
+  }
+  const key = backend === "file"
+    ? ` and the file keychain's unlocked key for ${formatDuration(settings.fastCacheTtl)}`
+    : "";
+  return finding(
+    "keychain",
+    "ok",
+    `the fast cache (kernel keyring) keeps temporary credentials until they expire${key} ` +
+      "(vaultsh lock forgets them)",
+  );
 }
 
 async function lockState(): Promise<boolean | null> {

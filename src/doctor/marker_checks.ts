@@ -6,11 +6,12 @@
  * they were allowed, and records of markers that are gone.
  */
 import type { App } from "../app.ts";
-import { type AwsConfig, displayPath } from "../aws/aws_config.ts";
+import type { AwsConfig } from "../aws/aws_config.ts";
+import { displayPath } from "../util/display_path.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { findMarker } from "../marker/find_marker.ts";
 import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
-import { type TrustRecord, TrustStore } from "../marker/trust_store.ts";
+import { markerLocation, type TrustRecord, TrustStore } from "../marker/trust_store.ts";
 import { type Finding, finding } from "./finding.ts";
 
 /** How far below the current directory doctor looks for markers. */
@@ -47,10 +48,10 @@ export async function checkMarkers(app: App, context: MarkerContext): Promise<Fi
 
   const walk = await markersBelow(cwd);
   const seen = new Set<string>();
-  if (governing !== null) seen.add(await realPath(governing));
+  if (governing !== null) seen.add(await location(governing));
   let trusted = 0;
   for (const marker of walk.markers) {
-    const real = await realPath(marker);
+    const real = await location(marker);
     if (seen.has(real)) continue;
     seen.add(real);
     const result = await examine(marker, trust, context, edited, false, app.settings.home);
@@ -156,7 +157,7 @@ async function examine(
       }
       break;
     case "untrusted": {
-      const changed = edited.has(await realPath(path)) ? " (edited since it was allowed)" : "";
+      const changed = edited.has(await location(path)) ? " (edited since it was allowed)" : "";
       findings.push(
         finding(
           "markers",
@@ -227,6 +228,15 @@ async function isFile(path: string): Promise<boolean> {
     return (await Deno.stat(path)).isFile;
   } catch {
     return false;
+  }
+}
+
+/** A marker's location as the trust store records it; the path itself when it cannot be had. */
+async function location(marker: string): Promise<string> {
+  try {
+    return await markerLocation(marker);
+  } catch {
+    return marker;
   }
 }
 

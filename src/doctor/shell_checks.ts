@@ -8,7 +8,7 @@
  * Which shell it is comes from the parent process (the shell runs the binary directly).
  */
 import type { App } from "../app.ts";
-import { displayPath } from "../aws/aws_config.ts";
+import { displayPath } from "../util/display_path.ts";
 import type { Env } from "../settings.ts";
 import { decodeState } from "../session/shell_state.ts";
 import { type Finding, finding } from "./finding.ts";

@@ -5,8 +5,9 @@
  * `created` header) of the keyring Item's JSON, under the passphrase aws-vault asks for.
  */
 import { compactDecrypt } from "jose";
-import { displayPath, ioFailure } from "../aws/aws_config.ts";
-import type { Credentials } from "../credentials/credentials.ts";
+import { displayPath } from "../util/display_path.ts";
+import { ioFailure } from "../util/io_failure.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import { VaultshError } from "../errors.ts";
 import { type AwsVaultRead, isAwsVaultSessionName, parseAwsVaultItem } from "./aws_vault_item.ts";
 

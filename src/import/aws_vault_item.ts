@@ -5,7 +5,8 @@
  * (`{"AccessKeyID","SecretAccessKey","SessionToken":"","CanExpire":false,...}`); cached sessions
  * and SSO tokens live in the same keyring under structured names, and are not imported.
  */
-import { type Credentials, fromStored } from "../credentials/credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
+import { fromStored } from "../credentials/credentials.ts";
 
 /** What one aws-vault item turned out to be. */
 export type AwsVaultItem =

@@ -5,7 +5,7 @@
  * JSON. That collection has its own password and is usually locked after a login: reading it
  * then needs the desktop's unlock prompt, and without one it is a clear error, never "no keys".
  */
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { KeychainError } from "../keychain/keychain.ts";
 import * as log from "../log.ts";

@@ -1,78 +1,110 @@
 /**
- * The `file` backend (SPEC §7), for machines without an OS keychain: one JWE file per item
- * (PBES2-HS512+A256KW key wrapping from a passphrase, A256GCM content encryption), 0600 files in
- * a 0700 directory, written atomically.
+ * The `file` backend, for machines without an OS keychain: one JWE file per item (file_crypto.ts),
+ * 0600 files in a 0700 directory, written atomically.
  *
  * File names: the item name, percent-encoded byte by byte except `A-Z a-z 0-9 - _`. So any name
  * (`,` `:` `/` `=` `.` included) maps to one flat file name that never starts with a dot, and
- * `list()` decodes them back. Dot files are vaultsh's own: the check file below and the
- * temporary files of atomic writes.
+ * `list()` decodes them back. Dot files are vaultsh's own: the data key, the check file of
+ * vaultsh 0.1 and the temporary files of atomic writes.
  *
- * Passphrase check: the first write to an empty store also writes `.passphrase-check`, a JWE of
- * a fixed text under the same passphrase. Every process verifies the passphrase against it
- * before its first write, so a mistyped passphrase cannot leave items under two passphrases.
- * Reads need no check: decrypting the item proves the passphrase, and a wrong one is a
- * `passphrase` failure. Listing and deleting need no passphrase (the names are the file names).
+ * Keys: items are sealed with a random data key; `.data-key` holds it sealed with the passphrase
+ * (one 310,000-round key derivation to open). A process unwraps it once, and with the fast layer
+ * (fast_keychain.ts) the kernel keyring keeps it for the next processes, so a read costs no key
+ * derivation. Items that vaultsh 0.1 sealed with the passphrase itself still open. A wrong
+ * passphrase fails at the data key, before anything is written. Listing and deleting need no
+ * passphrase (the names are the file names).
  */
-import { compactDecrypt, CompactEncrypt } from "jose";
 import { atomicWrite, ensurePrivateDir } from "../util/atomic_write.ts";
+import {
+  DATA_KEY_ALGORITHM,
+  jweHeader,
+  PASSPHRASE_ALGORITHM,
+  SealError,
+  sealWithKey,
+  sealWithPassphrase,
+  unseal,
+} from "./file_crypto.ts";
 import { type Keychain, KeychainError } from "./keychain.ts";
 
-/** PBKDF2-SHA512 rounds for new files: about 135 ms per encryption or decryption on the
- * reference machine (2-core x86_64), above OWASP's 210,000 for PBKDF2-HMAC-SHA512. */
+/** PBKDF2-SHA512 rounds for the data key: about 135 ms to seal or open on the reference machine
+ * (2-core x86_64), above OWASP's 210,000 for PBKDF2-HMAC-SHA512. */
 export const FILE_KEYCHAIN_ITERATIONS = 310_000;
 
-const ALGORITHM = "PBES2-HS512+A256KW";
-const ENCRYPTION = "A256GCM";
-/** Refuses files demanding absurd work (a planted file must not hang vaultsh). */
-const MAX_ITERATIONS = 5_000_000;
+const DATA_KEY_FILE = ".data-key";
+/** vaultsh 0.1 proved the passphrase with this file before its first write. */
 const CHECK_FILE = ".passphrase-check";
 const CHECK_TEXT = "vaultsh file keychain";
+const KEY_BYTES = 32;
 const NAME_MAX = 255;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Where an unwrapped data key may be kept between processes: the key's bytes, then its id. */
+export interface DataKeyCache {
+  read(): Uint8Array | null;
+  write(payload: Uint8Array<ArrayBuffer>): boolean;
+}
+
+interface DataKey {
+  readonly id: string;
+  readonly key: Uint8Array;
+}
 
 export class FileKeychain implements Keychain {
   readonly backend = "file" as const;
   readonly directory: string;
   readonly #askPassphrase: () => Promise<string>;
   readonly #iterations: number;
-  #key: Promise<Uint8Array> | undefined;
-  #verified: Promise<void> | undefined;
-  /** Set once an item decrypted: the passphrase is right, the check file only has to exist. */
-  #proven = false;
+  readonly #cache: DataKeyCache | undefined;
+  #passphraseBytes: Promise<Uint8Array> | undefined;
+  #key: DataKey | undefined;
+  #created: Promise<DataKey> | undefined;
 
   /**
    * `directory`: where the item files live (vaultsh passes `${dataDir}/keys`). `passphrase` is
    * called at most once per instance, on the first operation that needs it. `iterations` is for
-   * tests only (reading honours whatever count a file was written with).
+   * tests only (reading honours whatever count a file was written with). `keyCache` keeps the
+   * unwrapped data key for other processes.
    */
   constructor(
     directory: string,
     passphrase: () => Promise<string>,
-    options: { iterations?: number } = {},
+    options: { iterations?: number; keyCache?: DataKeyCache } = {},
   ) {
     this.directory = directory.replace(/\/+$/, "") || "/";
     this.#askPassphrase = passphrase;
     this.#iterations = options.iterations ?? FILE_KEYCHAIN_ITERATIONS;
+    this.#cache = options.keyCache;
   }
 
   async get(name: string): Promise<string | null> {
-    const path = this.#path(name);
-    const token = await readOptional(path);
+    const token = await readOptional(this.#path(name));
     if (token === null) return null;
-    const value = await this.#decrypt(token, await this.#passphrase(), name);
-    this.#proven = true;
-    return value;
+    const header = jweHeader(token);
+    if (header?.alg === PASSPHRASE_ALGORITHM) {
+      return await this.#open(token, await this.#passphrase(), PASSPHRASE_ALGORITHM, name);
+    }
+    if (header?.alg === DATA_KEY_ALGORITHM && typeof header.kid === "string") {
+      const { key } = await this.#keyFor(header.kid, name);
+      return await this.#open(token, key, DATA_KEY_ALGORITHM, name);
+    }
+    throw new KeychainError("file", "failed", `"${name}" is not a vaultsh item file`);
   }
 
   async set(name: string, value: string): Promise<void> {
     const path = this.#path(name);
-    const key = await this.#passphrase();
     try {
-      await this.#verify(key);
-      await atomicWrite(path, await this.#encrypt(value, key), { mode: 0o600 });
+      const { id, key } = await this.#keyForWriting();
+      const plaintext = encoder.encode(value);
+      let token: string;
+      try {
+        token = await sealWithKey(plaintext, key, id);
+      } finally {
+        plaintext.fill(0);
+      }
+      await ensurePrivateDir(this.directory);
+      await atomicWrite(path, token, { mode: 0o600 });
     } catch (error) {
       if (error instanceof KeychainError) throw error;
       // a full disk or a read-only directory: atomicWrite left the old file whole
@@ -121,64 +153,143 @@ export class FileKeychain implements Keychain {
 
   #passphrase(): Promise<Uint8Array> {
     // one question per instance, even when the answer was wrong or the prompt was cancelled
-    this.#key ??= this.#askPassphrase().then((text) => {
+    this.#passphraseBytes ??= this.#askPassphrase().then((text) => {
       if (text === "") throw new KeychainError("file", "passphrase", "the passphrase is empty");
       return encoder.encode(text);
     });
-    return this.#key;
+    return this.#passphraseBytes;
   }
 
-  #verify(key: Uint8Array): Promise<void> {
-    this.#verified ??= (async () => {
-      const checkPath = `${this.directory}/${CHECK_FILE}`;
-      const check = await readOptional(checkPath);
-      if (check !== null) {
-        if (this.#proven) return;
-        if (await this.#decrypt(check, key, CHECK_FILE) !== CHECK_TEXT) {
-          throw new KeychainError("file", "failed", `${checkPath} does not hold the check text`);
-        }
-        return;
-      }
-      // no check file yet: items written before it must open with this passphrase
-      if (!this.#proven) {
-        for (const name of await this.list()) {
-          const token = await readOptional(this.#path(name));
-          if (token === null) continue;
-          await this.#decrypt(token, key, name);
-          break;
-        }
-      }
-      await ensurePrivateDir(this.directory);
-      await atomicWrite(checkPath, await this.#encrypt(CHECK_TEXT, key), { mode: 0o600 });
-    })();
-    return this.#verified;
+  /** The data key with id `id`: this process's, the cache's, or unwrapped from its file. */
+  async #keyFor(id: string, name: string): Promise<DataKey> {
+    const known = this.#known(id);
+    if (known !== undefined) return known;
+    const token = await readOptional(`${this.directory}/${DATA_KEY_FILE}`);
+    if (token === null || jweHeader(token)?.kid !== id) {
+      throw new KeychainError(
+        "file",
+        "failed",
+        `"${name}" was sealed with a data key that ${this.directory}/${DATA_KEY_FILE} no longer holds`,
+      );
+    }
+    return await this.#unwrap(token);
   }
 
-  async #encrypt(value: string, key: Uint8Array): Promise<string> {
+  /** The store's data key, made (and sealed with the passphrase) on the first write ever. */
+  async #keyForWriting(): Promise<DataKey> {
+    const token = await readOptional(`${this.directory}/${DATA_KEY_FILE}`);
+    if (token !== null) {
+      const id = jweHeader(token)?.kid;
+      const known = typeof id === "string" ? this.#known(id) : undefined;
+      return known ?? await this.#unwrap(token);
+    }
+    this.#created ??= this.#create();
+    return await this.#created;
+  }
+
+  #known(id: string): DataKey | undefined {
+    if (this.#key?.id === id) return this.#key;
+    const cached = this.#cache?.read();
+    if (cached === null || cached === undefined || cached.length <= KEY_BYTES) return undefined;
+    const key = { key: cached.slice(0, KEY_BYTES), id: decoder.decode(cached.subarray(KEY_BYTES)) };
+    cached.fill(0);
+    if (key.id !== id) return undefined;
+    this.#key = key;
+    return key;
+  }
+
+  async #unwrap(token: string): Promise<DataKey> {
+    const id = jweHeader(token)?.kid;
+    const where = `${this.directory}/${DATA_KEY_FILE}`;
+    const key = await this.#open(
+      token,
+      await this.#passphrase(),
+      PASSPHRASE_ALGORITHM,
+      where,
+      true,
+    );
+    if (typeof id !== "string" || key.length !== KEY_BYTES) {
+      throw new KeychainError("file", "failed", `${where} does not hold a data key`);
+    }
+    return this.#remember({ id, key });
+  }
+
+  async #create(): Promise<DataKey> {
+    const passphrase = await this.#passphrase();
+    await this.#checkOlderItems(passphrase);
+    const fresh = {
+      id: [...crypto.getRandomValues(new Uint8Array(8))]
+        .map((byte) => byte.toString(16).padStart(2, "0")).join(""),
+      key: crypto.getRandomValues(new Uint8Array(KEY_BYTES)),
+    };
+    const token = await sealWithPassphrase(fresh.key, passphrase, this.#iterations, fresh.id);
     await ensurePrivateDir(this.directory);
-    const plaintext = encoder.encode(value);
-    try {
-      return await new CompactEncrypt(plaintext)
-        .setProtectedHeader({ alg: ALGORITHM, enc: ENCRYPTION })
-        .setKeyManagementParameters({ p2c: this.#iterations })
-        .encrypt(key);
-    } finally {
-      plaintext.fill(0);
+    if (await createOnce(`${this.directory}/${DATA_KEY_FILE}`, token)) return this.#remember(fresh);
+    // another process made the data key first: use theirs
+    const theirs = await readOptional(`${this.directory}/${DATA_KEY_FILE}`);
+    if (theirs === null) throw this.#failed(`cannot create ${DATA_KEY_FILE}`, "it vanished");
+    return await this.#unwrap(theirs);
+  }
+
+  /**
+   * Before the first data key, items vaultsh 0.1 wrote must open with this passphrase, so a
+   * mistyped one cannot leave the store under two passphrases.
+   */
+  async #checkOlderItems(passphrase: Uint8Array): Promise<void> {
+    const check = await readOptional(`${this.directory}/${CHECK_FILE}`);
+    if (check !== null) {
+      const text = await this.#open(check, passphrase, PASSPHRASE_ALGORITHM, CHECK_FILE);
+      if (text !== CHECK_TEXT) {
+        throw new KeychainError("file", "failed", `${CHECK_FILE} does not hold the check text`);
+      }
+      return;
+    }
+    for (const name of await this.list()) {
+      const token = await readOptional(this.#path(name));
+      if (token === null || jweHeader(token)?.alg !== PASSPHRASE_ALGORITHM) continue;
+      await this.#open(token, passphrase, PASSPHRASE_ALGORITHM, name);
+      return;
     }
   }
 
-  async #decrypt(token: string, key: Uint8Array, name: string): Promise<string> {
+  #remember(key: DataKey): DataKey {
+    this.#key = key;
+    if (this.#cache !== undefined) {
+      const id = encoder.encode(key.id);
+      const payload = new Uint8Array(KEY_BYTES + id.length);
+      payload.set(key.key);
+      payload.set(id, KEY_BYTES);
+      this.#cache.write(payload);
+      payload.fill(0);
+    }
+    return key;
+  }
+
+  #open(
+    token: string,
+    key: Uint8Array,
+    algorithm: typeof PASSPHRASE_ALGORITHM | typeof DATA_KEY_ALGORITHM,
+    name: string,
+  ): Promise<string>;
+  #open(
+    token: string,
+    key: Uint8Array,
+    algorithm: typeof PASSPHRASE_ALGORITHM,
+    name: string,
+    raw: true,
+  ): Promise<Uint8Array>;
+  async #open(
+    token: string,
+    key: Uint8Array,
+    algorithm: typeof PASSPHRASE_ALGORITHM | typeof DATA_KEY_ALGORITHM,
+    name: string,
+    raw = false,
+  ): Promise<string | Uint8Array> {
     let plaintext: Uint8Array;
     try {
-      ({ plaintext } = await compactDecrypt(token.trim(), key, {
-        keyManagementAlgorithms: [ALGORITHM],
-        contentEncryptionAlgorithms: [ENCRYPTION],
-        maxPBES2Count: MAX_ITERATIONS,
-      }));
+      plaintext = await unseal(token, key, algorithm);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === "ERR_JWE_DECRYPTION_FAILED") {
-        // AES key unwrap checks its integrity value: a wrong passphrase fails right there
+      if (error instanceof SealError && error.reason === "key") {
         throw new KeychainError(
           "file",
           "passphrase",
@@ -188,6 +299,7 @@ export class FileKeychain implements Keychain {
       }
       throw this.#failed(`"${name}" is not a vaultsh item file`, error);
     }
+    if (raw) return plaintext;
     try {
       return decoder.decode(plaintext);
     } finally {
@@ -198,6 +310,21 @@ export class FileKeychain implements Keychain {
   #failed(message: string, cause: unknown): KeychainError {
     const why = cause instanceof Error ? cause.message : String(cause);
     return new KeychainError("file", "failed", `${message}: ${why}`, { cause });
+  }
+}
+
+/** Writes `contents` to `path` only if no file is there yet (atomically: link fails if it exists). */
+async function createOnce(path: string, contents: string): Promise<boolean> {
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  await atomicWrite(temporary, contents, { mode: 0o600 });
+  try {
+    await Deno.link(temporary, path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return false;
+    throw error;
+  } finally {
+    await Deno.remove(temporary).catch(() => {});
   }
 }
 

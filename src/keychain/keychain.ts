@@ -20,6 +20,19 @@ export interface Keychain {
   list(): Promise<string[]>;
 }
 
+/**
+ * A store that lists every item and reads the values asked for in one pass (on the Secret
+ * Service: one search instead of a listing plus a lookup per item). A value it cannot read
+ * without unlocking comes back null; `get()` then asks (and reports "locked" as usual).
+ */
+export interface BulkReader {
+  listWithValues(wanted: (name: string) => boolean): Promise<Map<string, string | null>>;
+}
+
+export function isBulkReader(keychain: Keychain): keychain is Keychain & BulkReader {
+  return typeof (keychain as Partial<BulkReader>).listWithValues === "function";
+}
+
 /** Why a keychain operation failed; `locked` and `unavailable` must never look like "not found". */
 export type KeychainFailure =
   | "unavailable" // no daemon / no D-Bus / library missing

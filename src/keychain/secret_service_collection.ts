@@ -9,6 +9,7 @@
  * Properties of a locked collection and of its items stay readable (only secrets are locked).
  * It lives with the keychain backends because only they may use FFI.
  */
+import { cString, errorSlot, gio, type Glib, glib, gobject, takeError } from "./glib_ffi.ts";
 
 export interface CollectionItem {
   readonly label: string;
@@ -20,45 +21,6 @@ export interface CollectionListing {
   readonly items: readonly CollectionItem[];
 }
 
-const SYMBOLS = {
-  g_bus_get_sync: {
-    parameters: ["i32", "pointer", "buffer"],
-    result: "pointer",
-    nonblocking: true,
-  },
-  g_dbus_connection_call_sync: {
-    parameters: [
-      "pointer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "pointer",
-      "pointer",
-      "i32",
-      "i32",
-      "pointer",
-      "buffer",
-    ],
-    result: "pointer",
-    nonblocking: true,
-  },
-  g_variant_parse: {
-    parameters: ["pointer", "buffer", "pointer", "pointer", "buffer"],
-    result: "pointer",
-  },
-  g_variant_get_child_value: { parameters: ["pointer", "usize"], result: "pointer" },
-  g_variant_get_variant: { parameters: ["pointer"], result: "pointer" },
-  g_variant_n_children: { parameters: ["pointer"], result: "usize" },
-  g_variant_get_string: { parameters: ["pointer", "pointer"], result: "pointer" },
-  g_variant_get_boolean: { parameters: ["pointer"], result: "i32" },
-  g_variant_unref: { parameters: ["pointer"], result: "void" },
-  g_error_free: { parameters: ["pointer"], result: "void" },
-  g_object_unref: { parameters: ["pointer"], result: "void" },
-} as const;
-
-type Gio = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
 const SERVICE = "org.freedesktop.secrets";
 const SERVICE_PATH = "/org/freedesktop/secrets";
 const SERVICE_INTERFACE = "org.freedesktop.Secret.Service";
@@ -66,34 +28,6 @@ const COLLECTION_BASE = "/org/freedesktop/secrets/collection/";
 const PROPERTIES = "org.freedesktop.DBus.Properties";
 const BUS_SESSION = 2;
 const CALL_TIMEOUT_MS = 10_000;
-const encoder = new TextEncoder();
-
-let gio: Gio | undefined;
-
-function load(): Gio {
-  // symbols are looked up in libgio and the libraries it links (glib, gobject)
-  gio ??= Deno.dlopen("libgio-2.0.so.0", SYMBOLS).symbols;
-  return gio;
-}
-
-function cString(text: string): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(encoder.encode(text).length + 1);
-  encoder.encodeInto(text, bytes);
-  return bytes;
-}
-
-/** The message of the GError in `slot`, freed; undefined when there is none. */
-function takeError(g: Gio, slot: BigUint64Array): string | undefined {
-  const address = slot[0] ?? 0n;
-  if (address === 0n) return undefined;
-  slot[0] = 0n;
-  const pointer = Deno.UnsafePointer.create(address);
-  if (pointer === null) return undefined;
-  const message = new Deno.UnsafePointerView(pointer).getPointer(8);
-  const text = message === null ? "unknown error" : Deno.UnsafePointerView.getCString(message);
-  g.g_error_free(pointer);
-  return text;
-}
 
 /**
  * The collection named `name` (its D-Bus path is the name, as 99designs/keyring builds it), or
@@ -142,23 +76,23 @@ export async function defaultCollectionLocked(): Promise<boolean | null> {
 }
 
 async function withBus<T>(
-  use: (g: Gio, bus: Deno.PointerObject) => Promise<T | null>,
+  use: (g: Glib, bus: Deno.PointerObject) => Promise<T | null>,
 ): Promise<T | null> {
-  const g = load();
-  const slot = new BigUint64Array(1);
-  const bus = await g.g_bus_get_sync(BUS_SESSION, null, slot);
+  const g = glib();
+  const slot = errorSlot();
+  const bus = await gio().g_bus_get_sync(BUS_SESSION, null, slot);
   if (bus === null) {
-    takeError(g, slot);
+    takeError(slot);
     return null;
   }
   try {
     return await use(g, bus);
   } finally {
-    g.g_object_unref(bus);
+    gobject().g_object_unref(bus);
   }
 }
 
-async function lockedAt(g: Gio, bus: Deno.PointerObject, path: string): Promise<boolean | null> {
+async function lockedAt(g: Glib, bus: Deno.PointerObject, path: string): Promise<boolean | null> {
   const locked = await property(g, bus, path, "org.freedesktop.Secret.Collection", "Locked");
   return locked === null
     ? null
@@ -167,18 +101,18 @@ async function lockedAt(g: Gio, bus: Deno.PointerObject, path: string): Promise<
 
 /** A method call; the reply tuple (to unref), or null when the call failed. */
 async function call(
-  g: Gio,
+  g: Glib,
   bus: Deno.PointerObject,
   path: string,
   iface: string,
   method: string,
   args: string,
 ): Promise<Deno.PointerObject | null> {
-  const slot = new BigUint64Array(1);
+  const slot = errorSlot();
   // `args` is built from constants and D-Bus object paths: nothing in it needs escaping
   const parameters = g.g_variant_parse(null, cString(args), null, null, slot);
-  if (parameters === null) throw new Error(`GVariant parse failed: ${takeError(g, slot)}`);
-  const reply = await g.g_dbus_connection_call_sync(
+  if (parameters === null) throw new Error(`GVariant parse failed: ${takeError(slot)?.message}`);
+  const reply = await gio().g_dbus_connection_call_sync(
     bus,
     cString(SERVICE),
     cString(path),
@@ -191,13 +125,13 @@ async function call(
     null,
     slot,
   );
-  if (reply === null) takeError(g, slot);
+  if (reply === null) takeError(slot);
   return reply;
 }
 
 /** `Properties.Get(interface, name)`: the value inside the reply's variant, or null on error. */
 async function property(
-  g: Gio,
+  g: Glib,
   bus: Deno.PointerObject,
   path: string,
   iface: string,
@@ -212,7 +146,11 @@ async function property(
   });
 }
 
-function withUnref<T>(g: Gio, value: Deno.PointerObject, use: (value: Deno.PointerObject) => T): T {
+function withUnref<T>(
+  g: Glib,
+  value: Deno.PointerObject,
+  use: (value: Deno.PointerObject) => T,
+): T {
   try {
     return use(value);
   } finally {
@@ -221,7 +159,7 @@ function withUnref<T>(g: Gio, value: Deno.PointerObject, use: (value: Deno.Point
 }
 
 /** The children of a container value (each unref'ed after `text`/`dictionary` read it). */
-function children(g: Gio, value: Deno.PointerObject): Deno.PointerObject[] {
+function children(g: Glib, value: Deno.PointerObject): Deno.PointerObject[] {
   const count = Number(g.g_variant_n_children(value));
   const result: Deno.PointerObject[] = [];
   for (let index = 0; index < count; index++) {
@@ -232,7 +170,7 @@ function children(g: Gio, value: Deno.PointerObject): Deno.PointerObject[] {
 }
 
 /** A string or object path value's text; unrefs the value. */
-function text(g: Gio, value: Deno.PointerObject): string {
+function text(g: Glib, value: Deno.PointerObject): string {
   return withUnref(g, value, (v) => {
     const pointer = g.g_variant_get_string(v, null);
     return pointer === null ? "" : Deno.UnsafePointerView.getCString(pointer);
@@ -240,7 +178,7 @@ function text(g: Gio, value: Deno.PointerObject): string {
 }
 
 /** An `a{ss}` value as a record. */
-function dictionary(g: Gio, value: Deno.PointerObject): Record<string, string> {
+function dictionary(g: Glib, value: Deno.PointerObject): Record<string, string> {
   const result: Record<string, string> = {};
   for (const entry of children(g, value)) {
     withUnref(g, entry, (pair) => {

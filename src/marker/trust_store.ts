@@ -1,9 +1,11 @@
 /**
  * Which `.awsvault` markers the user trusts (SPEC §4), direnv's model (shell-hooks notes §1.3):
- * - allowing records `allow-<sha256(realpath + "\n")>-<sha256(realpath + "\n" + content)>`, so
- *   editing the marker, or moving or copying it elsewhere, leaves it untrusted again; the path
- *   hash in front lets `deny` find every allow of a path without reading them;
- * - denying records `deny-<sha256(realpath + "\n")>`, by path only, so the refusal survives
+ * - allowing records `allow-<sha256(location + "\n")>-<sha256(location + "\n" + content)>`,
+ *   where the location is the real path of the marker's directory plus its own name (see
+ *   markerLocation), so editing the marker, moving, copying or symlinking it elsewhere leaves it
+ *   untrusted there; the path hash in front lets `deny` find every allow of a path without
+ *   reading them;
+ * - denying records `deny-<sha256(location + "\n")>`, by path only, so the refusal survives
  *   edits and the notice is not repeated;
  * - a deny wins over any allow; `allow` clears the deny, `deny` clears the path's allows.
  *
@@ -21,7 +23,7 @@ export type TrustState = "allowed" | "denied" | "untrusted";
 
 /** One record of the store, for `doctor`. */
 export interface TrustRecord {
-  /** The marker's real path when the decision was made. */
+  /** The marker's location (its directory's real path and its name) when the decision was made. */
   readonly path: string;
   readonly decision: "allow" | "deny";
   /**
@@ -79,7 +81,7 @@ export class TrustStore {
 
   /** Refuses the marker at this path, whatever its content now or later. */
   async deny(markerPath: string): Promise<void> {
-    const path = await realPath(markerPath);
+    const path = await markerLocation(markerPath);
     const keys = { path, pathHash: await sha256(encoder.encode(`${path}\n`)), contentHash: "" };
     try {
       await ensurePrivateDir(this.dir);
@@ -143,7 +145,7 @@ export class TrustStore {
 
   async #keys(markerPath: string, content: Uint8Array | undefined): Promise<Keys> {
     const [path, bytes] = await Promise.all([
-      realPath(markerPath),
+      markerLocation(markerPath),
       content ?? readMarkerFile(markerPath),
     ]);
     const prefix = encoder.encode(`${path}\n`);
@@ -187,9 +189,20 @@ function record(path: string): string {
   return `${JSON.stringify({ path, at: new Date().toISOString() })}\n`;
 }
 
-async function realPath(markerPath: string): Promise<string> {
+/**
+ * Where a marker is: the real path of its directory plus its own name. The marker itself is not
+ * resolved, so `.awsvault -> ../billing/.awsvault` is a marker of its own, untrusted until it is
+ * allowed there, and never inherits billing's trust.
+ */
+export async function markerLocation(markerPath: string): Promise<string> {
+  const slash = markerPath.lastIndexOf("/");
+  const dir = slash < 0 ? "." : slash === 0 ? "/" : markerPath.slice(0, slash);
+  const name = markerPath.slice(slash + 1);
   try {
-    return await Deno.realPath(markerPath);
+    // the marker must exist (a dangling link is none); its directory is what gets resolved
+    await Deno.stat(markerPath);
+    const realDir = await Deno.realPath(dir);
+    return `${realDir === "/" ? "" : realDir}/${name}`;
   } catch (error) {
     const why = error instanceof Deno.errors.NotFound ? "not found" : errorMessage(error);
     throw new VaultshError(`marker ${showPath(markerPath)}`, why, { cause: error });

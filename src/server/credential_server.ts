@@ -16,7 +16,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { rfc3339 } from "../credentials/credential_env.ts";
-import type { Credentials } from "../credentials/credentials.ts";
+import type { Credentials } from "../aws/credentials.ts";
 import { MfaRequired } from "../credentials/mfa.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 

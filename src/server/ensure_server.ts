@@ -31,6 +31,12 @@ export interface ServerHandle {
    * restarts a server that exited).
    */
   readonly expires: number | undefined;
+  /**
+   * A path that exists while the server runs, for the prompt hook to test without a process:
+   * `/proc/<pid>/exe` where there is a /proc (it vanishes when the process ends, before anyone
+   * reaps it), else the registry socket (removed on a clean exit).
+   */
+  readonly watch: string;
 }
 
 export interface EnsureOptions extends Pick<CredentialFlags, "mfaToken"> {
@@ -106,7 +112,16 @@ export async function ensureServer(
     region: effectiveRegion,
     pid: info.pid,
     expires: expiration === undefined ? undefined : Math.floor(expiration.getTime() / 1000),
+    watch: hasProc() ? `/proc/${info.pid}/exe` : registry.socketPath(id),
   };
+}
+
+function hasProc(): boolean {
+  try {
+    return Deno.statSync(`/proc/${Deno.pid}/exe`).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /** Starts `vaultsh server --background` detached and waits for its "ready" line. */

@@ -15,6 +15,7 @@ import type { CredentialFlags } from "../credentials/credential_flags.ts";
 import { EnvStash } from "./env_stash.ts";
 import { type MarkerVerdict, ShellSync, type SyncResult } from "./shell_sync.ts";
 import { decodeState, encodeState } from "./shell_state.ts";
+import { switchLine } from "./switch_line.ts";
 
 /** What the shell function and hooks pass in the environment (never secrets). */
 export interface ShellContext {
@@ -67,7 +68,7 @@ export async function runSync(
             interactive: request.interactive,
             mfaToken: flags.mfaToken,
           });
-          return { env: serverEnv(handle), expires: handle.expires };
+          return { env: serverEnv(handle), expires: handle.expires, watch: handle.watch };
         }
         const resolved = await resolveCredentials(app, {
           ...flags,
@@ -85,9 +86,13 @@ export async function runSync(
         log.setQuiet(false);
       }
     },
+    exists,
     marker: (path) => evaluateMarker(path, trust),
     stash: new EnvStashLazy(app, now),
     notice: (message) => log.warn(message),
+    announce(change) {
+      if (!app.settings.quiet) log.info(switchLine(change, now()));
+    },
     failure: (error) => {
       if (error instanceof VaultshError) log.error(`${error.what}: ${error.why}`, error.hint);
       else log.error(String(error));
@@ -102,18 +107,19 @@ async function evaluateMarker(path: string, trust: TrustStore): Promise<MarkerVe
   try {
     loaded = await loadMarker(path);
   } catch (error) {
-    if (error instanceof VaultshError) log.error(`${error.what}: ${error.why}`, error.hint);
-    else throw error;
-    return { kind: "broken" };
+    if (error instanceof VaultshError) return { kind: "broken", error };
+    throw error;
   }
   const { marker, content } = loaded;
   const state = await trust.status(path, content);
   if (state === "denied") return { kind: "denied" };
   if (state === "untrusted") {
-    log.warn(
-      `${showPath(path)} wants profile "${marker.profile}"; run 'vaultsh allow' to trust it`,
-    );
-    return { kind: "untrusted" };
+    return {
+      kind: "untrusted",
+      notice: `${
+        showPath(path)
+      } wants profile "${marker.profile}"; run 'vaultsh allow' to trust it`,
+    };
   }
   return { kind: "trusted", profile: marker.profile, region: marker.region, server: marker.server };
 }
@@ -137,6 +143,9 @@ function render(shell: Shell, result: SyncResult, now: number): string {
   let code = renderEnvChange(shell, result.env);
   code += shell.setLocal("__vaultsh_state", encodeState(result.state));
   code += shell.setLocal("__vaultsh_scope", result.scope);
+  code += result.watch === undefined
+    ? shell.unsetLocal("__vaultsh_watch")
+    : shell.setLocal("__vaultsh_watch", result.watch);
   if (result.refreshAt === undefined) {
     code += shell.unsetLocal("__vaultsh_refresh_at");
     if (shell.name === "fish") code += shell.unsetLocal("__vaultsh_refresh_up");
@@ -161,5 +170,15 @@ function readUptime(): number | undefined {
     return Number.isFinite(seconds) ? seconds : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Synchronous, as the shell's own `[ -e ]` test is: the sync core asks it between decisions. */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }

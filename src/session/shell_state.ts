@@ -11,7 +11,7 @@ export interface Applied {
   readonly profile: string;
   /** `manual`: `vaultsh use`; `marker`: a trusted `.awsvault`. */
   readonly via: "manual" | "marker";
-  /** The governing marker when they were applied ("" for none): manual use wins until it changes. */
+  /** The governing marker when they were applied ("" for none). */
   readonly scope: string;
   /** A region override (marker `region =` or `use --region`). */
   readonly region?: string;
@@ -19,6 +19,8 @@ export interface Applied {
   readonly expires?: number;
   /** Served by the credential server instead of exported keys. */
   readonly server?: boolean;
+  /** A path that exists while the credentials work (the server's process, `/proc/<pid>`). */
+  readonly watch?: string;
 }
 
 /** What the shell held before the first marker took over; put back when leaving marker scopes. */

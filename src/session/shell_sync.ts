@@ -3,10 +3,13 @@
  * shell's syntax and of where credentials come from: both arrive as dependencies, so the whole
  * state machine is testable with fakes.
  *
- * - Entering a trusted marker's tree saves what the shell held and applies the marker's profile;
- *   moving to a nested marker applies that one; leaving every marker restores what was saved
- *   exactly (set, unset or empty).
- * - `vaultsh use X` wins until the marker scope changes, or `vaultsh use --off`.
+ * The shell holds what the user last asked for:
+ * - outside a trusted marker's tree, the last `use X` / `use --off` made there, or what the shell
+ *   started with (hand-exported variables are put back exactly: set, unset or empty);
+ * - inside one, the marker's profile, unless a `use X` / `use --off` was made since its scope
+ *   began; entering or leaving a marker (a new scope) ends such a choice;
+ * - `allow`, `deny` and `pin` start the governing marker's scope over (the shell forgets its
+ *   scope), so they take effect at the next prompt whatever happened before.
  * - Credentials inside the renewal window are renewed without a prompt; when that needs an MFA
  *   code, one notice per expiry, and the shell is left alone.
  */
@@ -16,6 +19,7 @@ import {
   type ManagedVariable,
 } from "../credentials/credential_env.ts";
 import { MfaRequired } from "../credentials/mfa.ts";
+import { errorMessage } from "../errors.ts";
 import type { Env } from "../settings.ts";
 import type { Applied, Saved, ShellState } from "./shell_state.ts";
 
@@ -27,15 +31,49 @@ export type MarkerVerdict =
     readonly region?: string | undefined;
     readonly server: boolean;
   }
-  | { readonly kind: "untrusted" } // the notice was printed by whoever evaluated it
+  /** `notice`: the line to print when the hook meets it (not when `use` looks at it). */
+  | { readonly kind: "untrusted"; readonly notice: string }
   | { readonly kind: "denied" }
-  | { readonly kind: "broken" }; // unreadable or invalid: reported, treated as no marker
+  /** Unreadable or invalid: reported by the hook, treated as no marker. */
+  | { readonly kind: "broken"; readonly error: unknown };
 
 export interface ApplyRequest {
   readonly region?: string | undefined;
   readonly server?: boolean | undefined;
   /** May prompt for an MFA code. */
   readonly interactive: boolean;
+}
+
+/**
+ * A change of what the shell holds, announced in one line: `use`, entering a marked tree,
+ * leaving one (renewals, and a nested marker naming the same profile, change nothing to say).
+ */
+export type Switch =
+  | {
+    readonly kind: "profile";
+    readonly profile: string;
+    /** `marker`: the marker's profile applied; `restore`: what the shell held before a marker. */
+    readonly why: "use" | "marker" | "restore";
+    /** The marker applied ("" unless `why` is marker). */
+    readonly marker: string;
+    readonly expires: number | undefined;
+    readonly server: boolean;
+  }
+  /** The variables the shell had before a marker, put back. */
+  | { readonly kind: "own" }
+  /** No credentials; `until`: a marker whose tree must be left first (`use --off` in it). */
+  | { readonly kind: "none"; readonly until: string };
+
+/** Credentials for the shell: its variables, when they expire, and what they depend on. */
+export interface Issued {
+  readonly env: EnvChange;
+  /** Unix seconds. */
+  readonly expires?: number | undefined;
+  /**
+   * A path that exists while the credentials work (the credential server's process): when it
+   * is gone, the next prompt issues them again.
+   */
+  readonly watch?: string | undefined;
 }
 
 export interface SyncDeps {
@@ -51,7 +89,9 @@ export interface SyncDeps {
   credentials(
     profile: string,
     request: ApplyRequest,
-  ): Promise<{ env: EnvChange; expires?: number | undefined }>;
+  ): Promise<Issued>;
+  /** True while `path` exists (an `Issued.watch`). */
+  exists(path: string): boolean;
   marker(path: string): Promise<MarkerVerdict>;
   readonly stash: {
     put(values: Readonly<Record<string, string>>): Promise<string>;
@@ -59,6 +99,8 @@ export interface SyncDeps {
   };
   /** One line for the user (stderr). */
   notice(message: string): void;
+  /** Says what the shell holds now, after a switch. */
+  announce(change: Switch): void;
   /** Reports a failure as one line (stderr); the shell stays as it was. */
   failure(error: unknown): void;
 }
@@ -71,6 +113,8 @@ export interface SyncResult {
   readonly scope: string;
   /** Unix seconds when the hook must call the binary again, if ever. */
   readonly refreshAt: number | undefined;
+  /** The hook calls the binary again as soon as this path is gone. */
+  readonly watch: string | undefined;
 }
 
 /** Variables holding secrets: never copied into the shell state, stashed in the keychain. */
@@ -115,39 +159,64 @@ export class ShellSync {
     this.#adopt();
     if (marker !== this.#oldScope) await this.#scopeChanged(marker);
     this.#scope = marker;
-    await this.#refreshIfDue();
+    const applied = this.#state.applied;
+    if (applied?.watch !== undefined && !this.#deps.exists(applied.watch)) {
+      await this.#renew(applied, this.#deps.now());
+    } else await this.#refreshIfDue();
   }
 
-  /** `vaultsh use <profile>`: the profile wins until the marker scope changes. */
+  /** `vaultsh use <profile>`: see the class comment for how long it lasts. */
   async use(
     profile: string,
     marker: string,
     request: Omit<ApplyRequest, "interactive">,
   ): Promise<void> {
-    this.#adopt();
     // a failed `use` is the command's failure: it propagates, and the shell changes nothing
-    await this.#apply(profile, {
-      via: "manual",
-      scope: marker,
-      ...request,
-      interactive: this.#deps.interactive,
-    }, true);
-    this.#scope = marker;
+    await this.#choose(marker, async () => {
+      await this.#apply(profile, {
+        via: "manual",
+        why: "use",
+        scope: marker,
+        ...request,
+        interactive: this.#deps.interactive,
+      }, true);
+    });
   }
 
-  /** `vaultsh use --off`: back to the directory's own profile, or none. */
+  /** `vaultsh use --off`: no credentials, inside a marker's tree until its scope ends. */
   async off(marker: string): Promise<void> {
+    const inMarker = await this.#choose(marker, () => {
+      this.#clear();
+      return Promise.resolve();
+    });
+    this.#deps.announce({ kind: "none", until: inMarker ? marker : "" });
+  }
+
+  /**
+   * A choice by the user. Under a trusted marker it lasts while that marker's scope does, and
+   * what the shell held before the marker stays saved for leaving; elsewhere it becomes what
+   * the shell holds, and anything saved earlier is dropped.
+   */
+  async #choose(marker: string, change: () => Promise<void>): Promise<boolean> {
     this.#adopt();
-    this.#scope = marker;
-    const verdict = marker === "" ? undefined : await this.#deps.marker(marker);
-    if (verdict?.kind === "trusted") {
-      // leaving the tree later must not bring back what --off just dropped
-      this.#state.saved ??= { vars: {} };
-      await this.#applyMarker(marker, verdict);
-      return;
+    const inMarker = marker !== "" && (await this.#deps.marker(marker)).kind === "trusted";
+    const previous = this.#state.saved;
+    // taken before `change` alters the variables
+    const saved = inMarker ? previous ?? await this.#snapshot() : undefined;
+    try {
+      await change();
+    } catch (error) {
+      if (saved !== previous) await this.#dropStash(saved);
+      throw error;
     }
-    this.#clear();
-    this.#state.saved = undefined;
+    if (!inMarker) await this.#dropStash(previous);
+    this.#state.saved = saved;
+    this.#scope = marker;
+    return inMarker;
+  }
+
+  async #dropStash(saved: Saved | undefined): Promise<void> {
+    if (saved?.stash !== undefined) await this.#deps.stash.take(saved.stash);
   }
 
   result(): SyncResult {
@@ -160,9 +229,11 @@ export class ShellSync {
     let refreshAt: number | undefined;
     if (applied?.expires !== undefined && notified !== applied.expires) {
       refreshAt = applied.expires - this.#deps.minTtl;
-      if (this.#retryAt !== undefined) refreshAt = Math.max(refreshAt, this.#retryAt);
     }
-    return { env: this.#changes, state, scope: this.#scope, refreshAt };
+    // after a failure, one more try a minute later, not at every prompt
+    if (this.#retryAt !== undefined) refreshAt = this.#retryAt;
+    const watch = this.#retryAt === undefined ? applied?.watch : undefined;
+    return { env: this.#changes, state, scope: this.#scope, refreshAt, watch };
   }
 
   /** A nested shell inherits vaultsh's variables but not its bookkeeping: take them over. */
@@ -183,9 +254,10 @@ export class ShellSync {
 
   async #scopeChanged(marker: string): Promise<void> {
     const verdict = marker === "" ? undefined : await this.#deps.marker(marker);
+    if (verdict?.kind === "untrusted") this.#deps.notice(verdict.notice);
+    if (verdict?.kind === "broken") this.#deps.failure(verdict.error);
     const applied = this.#state.applied;
     if (verdict?.kind === "trusted") {
-      if (applied?.via === "manual" && applied.scope === marker) return;
       if (
         applied?.via === "marker" && applied.profile === verdict.profile &&
         applied.region === verdict.region && (applied.server ?? false) === verdict.server
@@ -203,6 +275,7 @@ export class ShellSync {
       await this.#restore(marker);
     } else if (applied?.via === "marker") {
       this.#clear();
+      this.#deps.announce({ kind: "none", until: "" });
     }
   }
 
@@ -212,6 +285,7 @@ export class ShellSync {
   ): Promise<void> {
     await this.#apply(verdict.profile, {
       via: "marker",
+      why: "marker",
       scope: marker,
       region: verdict.region,
       server: verdict.server,
@@ -221,7 +295,9 @@ export class ShellSync {
 
   async #apply(
     profile: string,
-    options: { via: Applied["via"]; scope: string } & ApplyRequest,
+    options:
+      & { via: Applied["via"]; why: "use" | "marker" | "restore"; scope: string }
+      & ApplyRequest,
     rethrow = false,
   ): Promise<boolean> {
     let result;
@@ -240,8 +316,17 @@ export class ShellSync {
       ...(options.region === undefined ? {} : { region: options.region }),
       ...(result.expires === undefined ? {} : { expires: result.expires }),
       ...(options.server === true ? { server: true } : {}),
+      ...(result.watch === undefined ? {} : { watch: result.watch }),
     };
     this.#state.notified = undefined;
+    this.#deps.announce({
+      kind: "profile",
+      profile,
+      why: options.why,
+      marker: options.why === "marker" ? options.scope : "",
+      expires: result.expires,
+      server: options.server === true,
+    });
     return true;
   }
 
@@ -275,12 +360,16 @@ export class ShellSync {
       // no prompt while leaving a directory: without a cached session, say so and clear
       const restored = await this.#apply(saved.profile, {
         via: "manual",
+        why: "restore",
         scope: marker,
         region: saved.region,
         server: saved.server,
         interactive: false,
       });
-      if (!restored) this.#clear();
+      if (!restored) {
+        this.#clear();
+        this.#deps.announce({ kind: "none", until: "" });
+      }
       return;
     }
     const secrets = saved.stash === undefined
@@ -293,6 +382,8 @@ export class ShellSync {
       );
     }
     this.#state.applied = undefined;
+    const own = MANAGED_VARIABLES.some((name) => this.#current(name) !== null);
+    this.#deps.announce(own ? { kind: "own" } : { kind: "none", until: "" });
   }
 
   async #refreshIfDue(): Promise<void> {
@@ -300,34 +391,63 @@ export class ShellSync {
     if (applied?.expires === undefined || this.#state.notified === applied.expires) return;
     const now = this.#deps.now();
     if (now < applied.expires - this.#deps.minTtl) return;
+    await this.#renew(applied, now);
+  }
+
+  /** Issues the applied profile's credentials again, without a prompt. */
+  async #renew(applied: Applied, now: number): Promise<void> {
+    const request = { region: applied.region, server: applied.server, interactive: false };
+    let result: Issued;
     try {
-      const result = await this.#deps.credentials(applied.profile, {
-        region: applied.region,
-        server: applied.server,
-        interactive: false,
-      });
-      for (const name of MANAGED_VARIABLES) this.#set(name, result.env[name]);
-      this.#state.applied = {
-        ...applied,
-        ...(result.expires === undefined ? {} : { expires: result.expires }),
-      };
+      result = await this.#deps.credentials(applied.profile, request);
     } catch (error) {
       if (error instanceof MfaRequired) {
-        const left = applied.expires - now;
-        const again = `vaultsh use ${applied.server === true ? "--server " : ""}${applied.profile}`;
-        this.#deps.notice(
-          left > 0
-            ? `${applied.profile}'s credentials expire in ${
-              Math.ceil(left / 60)
-            } min; renewing them needs an MFA code: run '${again}'`
-            : `${applied.profile}'s credentials have expired; renewing them needs an MFA code: run '${again}'`,
-        );
-        this.#state.notified = applied.expires;
-      } else {
+        this.#mfaNotice(applied, now);
+        return;
+      }
+      if (applied.server !== true) {
         this.#deps.failure(error);
         this.#retryAt = now + RETRY_SECONDS;
+        return;
       }
+      // no server: plain credentials keep the shell working; renewal tries the server again
+      try {
+        result = await this.#deps.credentials(applied.profile, { ...request, server: false });
+      } catch (plainError) {
+        if (plainError instanceof MfaRequired) this.#mfaNotice(applied, now);
+        else this.#deps.failure(plainError);
+        this.#retryAt = now + RETRY_SECONDS;
+        return;
+      }
+      this.#deps.notice(
+        `${
+          errorMessage(error)
+        }; the shell holds ${applied.profile}'s plain credentials until the server can run`,
+      );
     }
+    for (const name of MANAGED_VARIABLES) this.#set(name, result.env[name]);
+    const { watch: _, expires: __, ...kept } = applied;
+    this.#state.applied = {
+      ...kept,
+      ...(result.expires === undefined ? {} : { expires: result.expires }),
+      ...(result.watch === undefined ? {} : { watch: result.watch }),
+    };
+  }
+
+  /** Says once that renewing needs a code; a server that is gone is no longer watched. */
+  #mfaNotice(applied: Applied, now: number): void {
+    const { watch: _, ...kept } = applied;
+    this.#state.applied = kept;
+    const again = `vaultsh use ${applied.server === true ? "--server " : ""}${applied.profile}`;
+    const left = applied.expires === undefined ? 1 : applied.expires - now;
+    this.#deps.notice(
+      left > 0
+        ? `${applied.profile}'s credentials expire in ${
+          Math.ceil(left / 60)
+        } min; renewing them needs an MFA code: run '${again}'`
+        : `${applied.profile}'s credentials have expired; renewing them needs an MFA code: run '${again}'`,
+    );
+    this.#state.notified = applied.expires;
   }
 
   #clear(): void {

@@ -12,6 +12,8 @@ export async function withFileLock<T>(
   timeoutMs: number,
   what: string,
   fn: () => Promise<T>,
+  /** What to tell the person who waited too long (the holder may be waiting for them). */
+  hint = "is another shell waiting for an MFA code? answer it, or try again",
 ): Promise<T> {
   await ensurePrivateDir(dir);
   const digest = new Uint8Array(
@@ -33,9 +35,7 @@ export async function withFileLock<T>(
             new VaultshError(
               what,
               `another vaultsh process has held the lock for ${Math.round(timeoutMs / 1000)} s`,
-              {
-                hint: "is another shell waiting for an MFA code? answer it, or try again",
-              },
+              { hint },
             ),
           ),
         timeoutMs,

@@ -1,5 +1,5 @@
 /**
- * `deno task bench`: SPEC §8's performance figures, each as a ratio against a reference measured
+ * `deno task bench`: the performance figures of design.md#performance, each as a ratio against a reference measured
  * in the same run (so a busy or slow machine shifts both sides alike). Prints a table on stdout,
  * progress on stderr. A benchmark, never a test: nothing here fails on a number.
  *
@@ -115,9 +115,9 @@ async function describeRun(world: BenchWorld, seconds: number): Promise<string> 
   const launcher = (await Deno.readTextFile(world.bin).catch(() => "")).startsWith("#!");
   const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ")[0];
   return [
-    "vaultsh benchmarks (SPEC §8): median wall time, ratio = vaultsh ÷ reference " +
+    "vaultsh benchmarks: median wall time, ratio = vaultsh ÷ reference " +
     "(below 1: vaultsh is faster or smaller)",
-    `vaultsh: ${launcher ? "install.sh launcher (deno run of the cached sources)" : "binary"} ` +
+    `vaultsh: ${launcher ? "install.sh launcher (deno run of the installed bundle)" : "binary"} ` +
     `${world.bin}`,
     `timer: ${await timerName()}; peak memory: median max RSS of ${MEMORY_RUNS} runs`,
     `machine: ${navigator.hardwareConcurrency} CPUs, load ${load} at the end; ` +
@@ -147,6 +147,19 @@ function renderTable(results: readonly RowResult[]): string {
         ms(reference.timing.stddev),
         String(reference.timing.runs),
         ratio(subject.timing.median, reference.timing.median),
+      ]);
+    }
+    const per = row.perRepetition;
+    const baseline = per === undefined ? undefined : references[per.reference];
+    if (per !== undefined && baseline !== undefined) {
+      const micros = (subject.timing.median - baseline.timing.median) / per.count * 1e6;
+      lines.push([
+        `  per ${per.what}`,
+        `above "${baseline.command.label}"`,
+        `${micros.toFixed(1)} µs`,
+        "",
+        "",
+        "",
       ]);
     }
     if (row.memory === true && subject.peakBytes !== undefined) {

@@ -28,6 +28,15 @@ export interface BenchRow {
   readonly references: readonly BenchCommand[];
   /** Also compare peak memory (max RSS) of the subject and the references. */
   readonly memory?: boolean;
+  /**
+   * Also print the cost of one repetition inside the session: (subject − reference) ÷ count,
+   * against the reference at `reference` (e.g. one prompt above an empty hook function).
+   */
+  readonly perRepetition?: {
+    readonly count: number;
+    readonly reference: number;
+    readonly what: string;
+  };
   /** STS calls the subject may make while timed (default 0: rows time cached paths). */
   readonly stsCallsAllowed?: number;
 }
@@ -44,6 +53,10 @@ export interface BenchWorld {
   readonly dir: string;
   /** Environment for the AWS CLI's own cached role profile `cli_role` (see bench_world.ts). */
   readonly awsCliEnv: Readonly<Record<string, string>>;
+  /** Environment that switches vaultsh to the `file` backend (its cache warm too). */
+  readonly fileBackendEnv: Readonly<Record<string, string>>;
+  /** An empty script: `deno run --no-config` of it is the process floor. */
+  readonly emptyScript: string;
   /** A directory holding an allowed `.envrc`, for direnv. */
   readonly envrcDir: string;
   /** Tools that are missing here; rows drop the references that need them. */

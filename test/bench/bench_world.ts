@@ -1,6 +1,7 @@
 /**
  * The world the benchmarks run in: a keyring sandbox with the seed scenario and vaultsh's cache
- * warm (MFA session + account_a's role), the AWS CLI's own assumed role with its cache under
+ * warm (MFA session + account_a's role) on the secret-service backend and on the file backend,
+ * the AWS CLI's own assumed role with its cache under
  * ~/.aws/cli/cache warm, and a directory with an allowed .envrc for direnv.
  *
  * AWS CLI 2.9 has no endpoint_url / AWS_ENDPOINT_URL_STS yet (2.13 added them; the sandbox sets
@@ -39,6 +40,26 @@ export async function openWorld(say: (line: string) => void): Promise<OpenWorld>
     say("warming vaultsh's cache (MFA session + account_a's role)");
     await mustRun(box, box.bin, ["export", "account_a", "--mfa-token", await sts.freshTotp()]);
 
+    // the file backend: a second store of record with the same key and its own warm cache
+    const fileBackendEnv = {
+      VAULTSH_BACKEND: "file",
+      VAULTSH_FILE_PASSPHRASE: "bench-passphrase",
+    };
+    say("warming vaultsh's cache on the file backend");
+    await mustRun(box, box.bin, ["add", "jumpuser", "--env"], {
+      env: {
+        ...fileBackendEnv,
+        AWS_ACCESS_KEY_ID: sts.demo.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: sts.demo.secretAccessKey,
+      },
+    });
+    await mustRun(box, box.bin, ["export", "account_a", "--mfa-token", await sts.freshTotp()], {
+      env: fileBackendEnv,
+    });
+
+    const emptyScript = `${dir}/empty.ts`;
+    await Deno.writeTextFile(emptyScript, "");
+
     const awsCliEnv = await prepareAwsCli(box, sts, dir);
     if (!missing.has(AWS)) {
       say("warming the AWS CLI's cache (~/.aws/cli/cache)");
@@ -63,6 +84,8 @@ export async function openWorld(say: (line: string) => void): Promise<OpenWorld>
       deno: Deno.execPath(),
       dir,
       awsCliEnv,
+      fileBackendEnv,
+      emptyScript,
       envrcDir,
       missing,
       close: async () => {

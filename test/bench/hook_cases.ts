@@ -1,16 +1,19 @@
 /**
- * SPEC §8's shell-hook benchmarks, in real interactive shells (`bash -i`, `zsh -i` reading their
+ * The shell-hook benchmarks (design.md#performance), in real interactive shells (`bash -i`, `zsh -i` reading their
  * commands from a file: both run their prompt hooks before every command, as at a terminal):
  *
- * - per-prompt cost with nothing to do: 300 prompts in a directory with no marker, with vaultsh's
- *   hook, against the same 300 prompts with no hook and with direnv's hook (in a directory with
- *   an allowed .envrc, direnv's own steady state);
+ * - per-prompt cost with nothing to do: 2000 prompts in a directory with no marker, with vaultsh's
+ *   hook, against the same prompts with an empty hook function (the cost a prompt hook cannot
+ *   avoid: the shell calling a function), and with no hook; the table also shows the cost of
+ *   one prompt above the empty hook, in µs; and 100 prompts against direnv's hook (in a
+ *   directory with an allowed .envrc, direnv's own steady state);
  * - `cd` into a marker whose role credentials are cached, against direnv loading an .envrc on
  *   `cd`, and against the same shell session without the `cd`.
  */
 import type { BenchCommand, BenchSuite, BenchWorld } from "./bench_types.ts";
 
-const PROMPTS = 300;
+const PROMPTS = 2000;
+const DIRENV_PROMPTS = 100;
 const SHELLS = ["bash", "zsh"] as const;
 type Shell = (typeof SHELLS)[number];
 
@@ -55,22 +58,46 @@ export const promptSuite: BenchSuite = async (world) => {
       ...colons,
       "exit",
     ]);
-    const references = [session(world, shell, `${shell}, no hook`, plain)];
-    if (!world.missing.has("direnv")) {
-      const hook = await render(world, ["direnv", "hook", shell], `${world.dir}/direnv.${shell}`);
-      const direnv = await write(`${world.dir}/prompts-direnv.${shell}`, [
-        `source ${hook}`,
-        `cd ${world.envrcDir}`,
-        ...colons,
-        "exit",
-      ]);
-      references.push(session(world, shell, `${shell}, direnv hook (.envrc loaded)`, direnv));
-    }
+    const empty = await write(`${world.dir}/prompts-empty.${shell}`, [
+      shell === "bash"
+        ? "__bench_empty() { :; }; PROMPT_COMMAND=__bench_empty"
+        : "__bench_empty() { :; }; precmd_functions+=(__bench_empty)",
+      `cd ${deep}`,
+      ...colons,
+      "exit",
+    ]);
+    const references = [
+      session(world, shell, `${shell}, empty hook function`, empty),
+      session(world, shell, `${shell}, no hook`, plain),
+    ];
     rows.push({
       name: `${PROMPTS} prompts, nothing to do (${shell})`,
       subject: session(world, shell, `${shell}, vaultsh hook`, hooked),
       references,
+      perRepetition: { count: PROMPTS, reference: 0, what: "prompt" },
     });
+    if (!world.missing.has("direnv")) {
+      // direnv starts a process at every prompt: fewer prompts keep this row's runs short
+      const few = Array.from({ length: DIRENV_PROMPTS }, () => ":");
+      const hook = await render(world, ["direnv", "hook", shell], `${world.dir}/direnv.${shell}`);
+      const direnv = await write(`${world.dir}/prompts-direnv.${shell}`, [
+        `source ${hook}`,
+        `cd ${world.envrcDir}`,
+        ...few,
+        "exit",
+      ]);
+      const vaultsh = await write(`${world.dir}/prompts-vaultsh-few.${shell}`, [
+        `source ${init}`,
+        `cd ${deep}`,
+        ...few,
+        "exit",
+      ]);
+      rows.push({
+        name: `${DIRENV_PROMPTS} prompts, nothing to do (${shell}) vs direnv`,
+        subject: session(world, shell, `${shell}, vaultsh hook`, vaultsh),
+        references: [session(world, shell, `${shell}, direnv hook (.envrc loaded)`, direnv)],
+      });
+    }
   }
   return rows;
 };

@@ -79,10 +79,10 @@ export class AwsApiError extends Error {
     );
   }
 
-  static mfaInvalidCode(): AwsApiError {
+  static mfaInvalidCode(detail = "mfa code does not match"): AwsApiError {
     return AwsApiError.accessDenied(
       "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
-      "mfa code does not match",
+      detail,
     );
   }
 

@@ -1,14 +1,14 @@
 /**
  * A local AWS endpoint for tests and for trying vaultsh without an AWS account: STS and IAM over
  * the Query protocol, and the console federation endpoint, on 127.0.0.1. Every request's SigV4
- * signature is verified with the AWS SDK's own signer, MFA codes are real TOTP codes (each
+ * signature is verified with the AWS SDK's own signer (AssumeRoleWithWebIdentity, unsigned at
+ * AWS too, checks its OpenID Connect token instead), MFA codes are real TOTP codes (each
  * accepted once), and roles enforce their trust rules, so the AWS CLI and the AWS JS SDK talk to
  * it exactly as they talk to AWS.
  *
  * In tests:    const server = new StsServer();  ...  await server.stop();
- * By hand:     deno task sts   (prints the endpoint, the demo user's keys and MFA seed)
+ * By hand:     deno task sts   (local_endpoint.ts: STS and IAM here, SSO in sso_server.ts)
  */
-import { parseArgs } from "node:util";
 import { timingSafeEqual } from "node:crypto";
 import {
   type AccessKey,
@@ -30,9 +30,24 @@ import { AwsApiError } from "./sts_errors.ts";
 import { ConsoleFederation } from "./sts_federation.ts";
 import { QueryParams } from "./sts_params.ts";
 import { checkSkew, parseSigV4, type RawRequest, verifySigV4 } from "./sts_sigv4.ts";
+import {
+  assumeRoleWithWebIdentity,
+  type OidcProvider,
+  type OidcProviderOptions,
+  WebIdentityProviders,
+} from "./sts_web_identity.ts";
 import { errorResponse, IAM_NAMESPACE, queryResponse, STS_NAMESPACE } from "./sts_xml.ts";
 
-export type { AccessKey, AddRoleOptions, IamUser, MfaDevice, Role, Session };
+export type {
+  AccessKey,
+  AddRoleOptions,
+  IamUser,
+  MfaDevice,
+  OidcProvider,
+  OidcProviderOptions,
+  Role,
+  Session,
+};
 
 export interface StsServerOptions {
   /** Default 0: a random free port. */
@@ -65,7 +80,10 @@ export interface DemoIdentity {
 
 export type Service = "sts" | "iam" | "federation";
 
-/** One request as the server saw it. Secrets (TokenCode, Session, SigninToken) are left out. */
+/**
+ * One request as the server saw it. Secrets (TokenCode, Session, SigninToken, WebIdentityToken)
+ * are left out.
+ */
 export interface StsCall {
   readonly service: Service;
   readonly action: string;
@@ -73,6 +91,10 @@ export interface StsCall {
   readonly time: Date;
   /** The caller's access key id, from the Authorization header (or the federation Session). */
   readonly accessKeyId: string | undefined;
+  /** Whether the request carried an Authorization header (a SigV4 signature). */
+  readonly signed: boolean;
+  /** AssumeRoleWithWebIdentity: the accepted token's `sub` claim (never the token). */
+  readonly subject: string | undefined;
   readonly roleArn: string | undefined;
   readonly roleSessionName: string | undefined;
   readonly durationSeconds: number | undefined;
@@ -121,7 +143,7 @@ export interface Fault {
 
 const STS_VERSION = "2011-06-15";
 const IAM_VERSION = "2010-05-08";
-const SECRET_PARAMS = ["TokenCode", "Session", "SigninToken"];
+const SECRET_PARAMS = ["TokenCode", "Session", "SigninToken", "WebIdentityToken"];
 
 export class StsServer {
   /** `http://127.0.0.1:<port>`: the STS and IAM endpoint URL. */
@@ -131,6 +153,8 @@ export class StsServer {
   readonly federationUrl: string;
   /** The identities and sessions; tests may inspect and change them directly. */
   readonly world = new AwsWorld();
+  /** IAM's OpenID Connect providers, for AssumeRoleWithWebIdentity. */
+  readonly webIdentity = new WebIdentityProviders();
 
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #federation = new ConsoleFederation(this.world);
@@ -329,6 +353,7 @@ export class StsServer {
     const action = query.get("Action") ?? "";
     const call = this.#record(service, action, query);
     call.accessKeyId = /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+    call.signed = authorization !== "";
     const namespace = service === "iam" ? IAM_NAMESPACE : STS_NAMESPACE;
     const requestId = crypto.randomUUID();
 
@@ -343,6 +368,19 @@ export class StsServer {
     }
 
     try {
+      if (service === "sts" && action === "AssumeRoleWithWebIdentity") {
+        // no credentials: the token proves who calls
+        const result = assumeRoleWithWebIdentity({
+          world: this.world,
+          providers: this.webIdentity,
+          params: query,
+          nowMs: this.#nowMs(),
+          expiresIn: this.#expiresIn,
+        });
+        call.subject = String(result.SubjectFromWebIdentityToken);
+        const xml = queryResponse(namespace, action, result, requestId);
+        return this.#finish(call, this.#xml(200, xml, requestId));
+      }
       const handlers: Readonly<Record<string, ActionHandler>> = service === "iam"
         ? IAM_ACTIONS
         : STS_ACTIONS;
@@ -529,6 +567,8 @@ export class StsServer {
       action,
       time: this.now(),
       accessKeyId: undefined,
+      signed: false,
+      subject: undefined,
       roleArn: params.get("RoleArn"),
       roleSessionName: params.get("RoleSessionName"),
       durationSeconds: duration === undefined ? undefined : Number(duration),
@@ -631,96 +671,3 @@ function sameText(a: string, b: string): boolean {
   const y = new TextEncoder().encode(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
-
-// ---- `deno task sts` ---------------------------------------------------------------------------
-
-function main(): void {
-  const out = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text));
-  const err = (text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text));
-  const usage = "usage: deno task sts [--port N] [--access-key-id AKIA...] " +
-    "[--secret-access-key S] [--mfa-seed BASE32]\n";
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        port: { type: "string" },
-        "access-key-id": { type: "string" },
-        "secret-access-key": { type: "string" },
-        "mfa-seed": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    err(`sts: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
-    Deno.exit(2);
-  }
-  if (values.help === true) {
-    out(
-      usage +
-        "Runs a local STS/IAM/console-federation endpoint with the demo identities until Ctrl-C.\n",
-    );
-    return;
-  }
-  const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    err(`sts: --port must be a port number, not ${values.port}\n`);
-    Deno.exit(2);
-  }
-  const options: StsServerOptions = {
-    port,
-    ...(values["access-key-id"] === undefined ? {} : { accessKeyId: values["access-key-id"] }),
-    ...(values["secret-access-key"] === undefined
-      ? {}
-      : { secretAccessKey: values["secret-access-key"] }),
-    ...(values["mfa-seed"] === undefined ? {} : { mfaSeed: values["mfa-seed"] }),
-    onCall: (call) => {
-      const outcome = call.error === undefined ? `${call.status}` : `${call.status} ${call.error}`;
-      const target = call.roleArn ?? call.userName ?? call.name ?? "";
-      err(
-        `${call.time.toISOString()} ${call.service} ${call.action} ${target} ` +
-          `[${call.accessKeyId ?? "-"}] -> ${outcome}${call.detail ? ` (${call.detail})` : ""}\n`,
-      );
-    },
-  };
-  let server: StsServer;
-  try {
-    server = new StsServer(options);
-  } catch (error) {
-    // a bad seed or key, or a port in use: one line, not a stack trace
-    err(`sts: ${error instanceof Error ? error.message : String(error)}\n`);
-    Deno.exit(1);
-  }
-  const demo = server.demo;
-  out(
-    [
-      "vaultsh local AWS endpoint: STS, IAM and console federation (throwaway test values)",
-      "",
-      `endpoint            ${server.url}`,
-      `federation          ${server.federationUrl}`,
-      `account             ${demo.account}`,
-      `IAM user            ${demo.userArn}`,
-      `access key id       ${demo.accessKeyId}`,
-      `secret access key   ${demo.secretAccessKey}`,
-      `MFA serial          ${demo.mfaSerial}`,
-      `TOTP seed           ${demo.mfaSeed}`,
-      `MFA code            oathtool --totp -b ${demo.mfaSeed}`,
-      ...demo.roleArns.map((arn, i) =>
-        `${i === 0 ? "roles (MFA needed) " : "                   "} ${arn}`
-      ),
-      "",
-      "Point vaultsh (and the AWS SDKs) at it:",
-      `  export AWS_ENDPOINT_URL_STS=${server.url} AWS_ENDPOINT_URL_IAM=${server.url}`,
-      "The seed config is test/fixtures/config/seed; each MFA code is accepted once.",
-      "Requests are logged on stderr. Ctrl-C stops the server.",
-      "",
-    ].join("\n"),
-  );
-  const stop = () => {
-    server.stop().then(() => Deno.exit(0));
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-}
-
-if (import.meta.main) main();

@@ -1,0 +1,43 @@
+/** HTTP plumbing of the local IAM Identity Center endpoints: listening, reading JSON bodies. */
+import { SsoApiError, type SsoService } from "./sso_errors.ts";
+
+/** A request body as a JSON object; restJson1 clients send `{}` when there is nothing. */
+export async function jsonBody(
+  request: Request,
+  service: SsoService,
+): Promise<Record<string, unknown>> {
+  const text = await request.text();
+  if (text.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw service === "oidc"
+      ? SsoApiError.invalidRequest("Invalid JSON body", "body is not JSON")
+      : SsoApiError.portalInvalidRequest("Invalid JSON body");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw SsoApiError.invalidRequest("Invalid JSON body", "body is not a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Deno.serve on 127.0.0.1, with a port already in use named in one line. */
+export function listen(
+  port: number,
+  what: string,
+  handler: (request: Request) => Response | Promise<Response>,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `port ${port} (${what}) is already in use: is another local endpoint running? ` +
+          "stop it or choose another port",
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
