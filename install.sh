@@ -84,12 +84,18 @@ parse_args() {
         case $arg in
         --uninstall) uninstall=1 ;;
         -h | --help)
-            sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'
+            usage
             exit 0
             ;;
         *) err "unknown argument '$arg' (try --help)" ;;
         esac
     done
+}
+
+# The comment block at the top of this file, without its '#' marks.
+usage() {
+    printf 'Usage: ./install.sh [--uninstall]\n\n'
+    sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p;}' "$0" | sed '1{/^$/d;}'
 }
 
 # Prints the path of a deno >= 2.9, installing Deno $DENO_VERSION through npm when needed.

@@ -30,8 +30,8 @@ async function main(args: string[]): Promise<number> {
       log.error(`${error.what}: ${error.why}`, error.hint);
       return error.exitCode;
     }
-    log.error(`internal error: ${errorMessage(error)}`, "run with VAULTSH_DEBUG=1 for details");
-    if (Deno.env.get("VAULTSH_DEBUG") === "1" && error instanceof Error && error.stack) {
+    log.error(`internal error: ${errorMessage(error)}`, "run with --debug for details");
+    if (log.debugging() && error instanceof Error && error.stack) {
       log.debug(error.stack);
     }
     return 1;

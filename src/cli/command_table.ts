@@ -75,26 +75,11 @@ export const COMMANDS: readonly CommandRow[] = [
       await statusCommand(options);
     },
   }),
-  defineCommand({
-    name: "allow",
-    description: "trust the .awsvault marker governing a path (default: the current directory)",
-    args: [{ name: "path", complete: "path" }],
-    options: {},
-    run: async ([path]) => {
-      const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand("allow", path);
-    },
-  }),
-  defineCommand({
-    name: "deny",
-    description: "refuse the .awsvault marker governing a path, without further notices",
-    args: [{ name: "path", complete: "path" }],
-    options: {},
-    run: async ([path]) => {
-      const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand("deny", path);
-    },
-  }),
+  trustRow(
+    "allow",
+    "trust the .awsvault marker governing a path (default: the current directory)",
+  ),
+  trustRow("deny", "refuse the .awsvault marker governing a path, without further notices"),
   defineCommand({
     name: "pin",
     description: "write .awsvault in the current directory naming the profile, and allow it",
@@ -131,6 +116,7 @@ export const COMMANDS: readonly CommandRow[] = [
         long: "--env",
         description: "read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment",
       },
+      force: { ...FORCE, description: "replace a key already stored" },
       backend: BACKEND,
     },
     run: async ([profile], options) => {
@@ -187,8 +173,8 @@ export const COMMANDS: readonly CommandRow[] = [
     args: [{ name: "profile", required: true, complete: "profile" }],
     options: {
       format: {
+        // not -f: that is --force wherever it exists
         kind: "value",
-        short: "-f",
         long: "--format",
         value: "format",
         description: "env, json or ini",
@@ -368,3 +354,17 @@ export const COMMANDS: readonly CommandRow[] = [
     },
   }),
 ];
+
+/** `allow` and `deny`: the same argument, opposite decisions. */
+function trustRow(decision: "allow" | "deny", description: string): CommandRow {
+  return defineCommand({
+    name: decision,
+    description,
+    args: [{ name: "path", complete: "path" }],
+    options: {},
+    run: async ([path]) => {
+      const { trustCommand } = await import("../commands/trust.ts");
+      await trustCommand(decision, path);
+    },
+  });
+}

@@ -6,7 +6,7 @@ import { resolveCredentials } from "../credentials/resolve_credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { childEnv } from "../util/child_env.ts";
-import type { CredentialFlags } from "./credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
 /** Signals a parent forwards. SIGINT/SIGQUIT from the terminal reach the child directly (same
  * process group); forwarding them too would deliver every Ctrl-C twice. */
