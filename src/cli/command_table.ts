@@ -75,11 +75,31 @@ export const COMMANDS: readonly CommandRow[] = [
       await statusCommand(options);
     },
   }),
-  trustRow(
-    "allow",
-    "trust the .awsvault marker governing a path (default: the current directory)",
-  ),
-  trustRow("deny", "refuse the .awsvault marker governing a path, without further notices"),
+  defineCommand({
+    name: "allow",
+    description: "trust the .awsvault marker governing a path (default: the current directory)",
+    args: [{ name: "path", complete: "path" }],
+    options: {
+      force: {
+        ...FORCE,
+        description: "allow a marker owned by another user or in a world-writable directory",
+      },
+    },
+    run: async ([path], options) => {
+      const { trustCommand } = await import("../commands/trust.ts");
+      await trustCommand("allow", path, undefined, options);
+    },
+  }),
+  defineCommand({
+    name: "deny",
+    description: "refuse the .awsvault marker governing a path, without further notices",
+    args: [{ name: "path", complete: "path" }],
+    options: {},
+    run: async ([path]) => {
+      const { trustCommand } = await import("../commands/trust.ts");
+      await trustCommand("deny", path);
+    },
+  }),
   defineCommand({
     name: "pin",
     description: "write .awsvault in the current directory naming the profile, and allow it",
@@ -354,17 +374,3 @@ export const COMMANDS: readonly CommandRow[] = [
     },
   }),
 ];
-
-/** `allow` and `deny`: the same argument, opposite decisions. */
-function trustRow(decision: "allow" | "deny", description: string): CommandRow {
-  return defineCommand({
-    name: decision,
-    description,
-    args: [{ name: "path", complete: "path" }],
-    options: {},
-    run: async ([path]) => {
-      const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand(decision, path);
-    },
-  });
-}
