@@ -84,12 +84,18 @@ parse_args() {
         case $arg in
         --uninstall) uninstall=1 ;;
         -h | --help)
-            sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'
+            usage
             exit 0
             ;;
         *) err "unknown argument '$arg' (try --help)" ;;
         esac
     done
+}
+
+# The comment block at the top of this file, without its '#' marks.
+usage() {
+    printf 'Usage: ./install.sh [--uninstall]\n\n'
+    sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p;}' "$0" | sed '1{/^$/d;}'
 }
 
 # Prints the path of a deno >= 2.9, installing Deno $DENO_VERSION through npm when needed.
@@ -178,6 +184,8 @@ write_launcher() {
 #!/bin/sh
 # vaultsh launcher written by install.sh: runs the installed bundle with the permissions the
 # compiled binary would have. VAULTSH_SELF tells vaultsh its own path for 'vaultsh init'.
+# No core files: vaultsh's memory holds keys (vaultsh also sets this itself, where it can).
+ulimit -Sc 0 2>/dev/null
 VAULTSH_SELF=$(quote "$bin_dir/vaultsh") DENO_DIR=$(quote "$DENO_DIR") exec $(quote "$deno") run --quiet --no-prompt --no-config --cached-only --no-check $PERMISSIONS $(quote "$app_dir/main.js") "\$@"
 LAUNCHER
     ensure chmod 755 "$target"

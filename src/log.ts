@@ -45,8 +45,18 @@ export function error(message: string, hint?: string): void {
 
 let debugEnabled: boolean | undefined;
 
+/** Turns the trace on for this process (`--debug`), as VAULTSH_DEBUG=1 does, without the
+ * variable: the commands vaultsh starts (exec's shell and its hooks) are not traced. */
+export function enableDebug(): void {
+  debugEnabled = true;
+}
+
+/** True when tracing: `--debug` or VAULTSH_DEBUG=1. */
+export function debugging(): boolean {
+  return debugEnabled ??= Deno.env.get("VAULTSH_DEBUG") === "1";
+}
+
 /** Trace for VAULTSH_DEBUG=1. Pass names and counts only, never secret values. */
 export function debug(message: string): void {
-  debugEnabled ??= Deno.env.get("VAULTSH_DEBUG") === "1";
-  if (debugEnabled) write(paint("2", `vaultsh[debug]: ${message}`));
+  if (debugging()) write(paint("2", `vaultsh[debug]: ${message}`));
 }

@@ -5,6 +5,7 @@
  */
 import { VERSION } from "./cli/version.ts";
 import { errorMessage, VaultshError } from "./errors.ts";
+import { disableCoreDumps } from "./keychain/no_core_dumps.ts";
 import * as log from "./log.ts";
 import { writeStdout } from "./util/stdout.ts";
 
@@ -29,8 +30,8 @@ async function main(args: string[]): Promise<number> {
       log.error(`${error.what}: ${error.why}`, error.hint);
       return error.exitCode;
     }
-    log.error(`internal error: ${errorMessage(error)}`, "run with VAULTSH_DEBUG=1 for details");
-    if (Deno.env.get("VAULTSH_DEBUG") === "1" && error instanceof Error && error.stack) {
+    log.error(`internal error: ${errorMessage(error)}`, "run with --debug for details");
+    if (log.debugging() && error instanceof Error && error.stack) {
       log.debug(error.stack);
     }
     return 1;
@@ -38,5 +39,7 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // before anything secret is in memory
+  disableCoreDumps();
   Deno.exit(await main(Deno.args));
 }

@@ -460,7 +460,7 @@ async function countingResolver(text: string) {
     const settings = loadSettings({ HOME: home });
     const files = await readConfigFiles(settings);
     const profiles = new CountingMap<string, Section>(files.profiles);
-    return { resolver: new ProfileResolver({ ...files, profiles }, settings.env), profiles };
+    return { resolver: new ProfileResolver({ ...files, profiles }, settings), profiles };
   } finally {
     await Deno.remove(home, { recursive: true });
   }
@@ -654,7 +654,7 @@ Deno.test("resolve() rejects malformed session_tags and transitive_session_tags"
     ["tags_empty_key", /session_tags "=a" has a tag with an empty key$/],
     ["tags_twice", /session_tags "Team=a,team=b" sets tag "team" twice$/],
     ["tags_empty_item", /session_tags "a=1,,b=2" is not key=value pairs \("" has no "="\)$/],
-    ["transitive_empty", /transitive_session_tags "a,,b" has an empty tag key$/],
+    ["transitive_twice", /transitive_session_tags "a,A" names a tag key twice$/],
   ];
   for (const [name, pattern] of cases) {
     const error = resolveError(config, name);
@@ -763,6 +763,280 @@ Deno.test("resolve() names the environment variable when its value is invalid", 
     resolveError(config, "account_a").message,
     'AWS_STS_REGIONAL_ENDPOINTS: "global" is neither legacy nor regional',
   );
+});
+
+// ---------------------------------------------------------------- aws-vault parity
+
+const ROLE_A = "arn:aws:iam::111111111111:role/a";
+const SERIAL_U = "arn:aws:iam::000000000000:mfa/u";
+
+Deno.test("resolve() gives a role without mfa_process its source profile's, keeping its own first", async () => {
+  const config = await load({
+    config: `[profile base]
+credential_process = /bin/creds
+mfa_serial = ${SERIAL_U}
+mfa_process = base-otp
+
+[profile role]
+role_arn = ${ROLE_A}
+source_profile = base
+mfa_serial = ${SERIAL_U}
+
+[profile chained]
+role_arn = ${ROLE_A}
+source_profile = role
+
+[profile own]
+role_arn = ${ROLE_A}
+source_profile = base
+mfa_process = own-otp
+`,
+  });
+  assert.equal(config.resolve("role").mfaProcess, "base-otp");
+  assert.equal(config.resolve("chained").mfaProcess, "base-otp");
+  assert.equal(config.resolve("own").mfaProcess, "own-otp");
+});
+
+Deno.test("resolve() takes aws-vault's environment overrides over the file, role keys for the target only", async () => {
+  const config = await load({
+    config: `[profile jump]
+mfa_serial = arn:aws:iam::000000000000:mfa/file
+role_session_name = from-file
+
+[profile role]
+role_arn = arn:aws:iam::222222222222:role/file
+source_profile = jump
+role_session_name = from-file
+duration_seconds = 900
+session_tags = a=1
+transitive_session_tags = a
+source_identity = file-identity
+`,
+    env: {
+      AWS_ROLE_ARN: ROLE_A,
+      AWS_ROLE_SESSION_NAME: "from-env",
+      AWS_MFA_SERIAL: SERIAL_U,
+      AWS_ASSUME_ROLE_TTL: "45m",
+      AWS_SESSION_TAGS: " team = core , env=prod ",
+      AWS_TRANSITIVE_TAGS: "team, ,env,",
+      AWS_SOURCE_IDENTITY: "env-identity",
+    },
+  });
+  const role = config.resolve("role");
+  assert.equal(role.roleArn, ROLE_A);
+  assert.equal(role.roleSessionName, "from-env");
+  assert.equal(role.mfaSerial, SERIAL_U);
+  assert.equal(role.durationSeconds, 2700);
+  assert.deepEqual(role.sessionTags, { team: "core", env: "prod" });
+  assert.deepEqual(role.transitiveSessionTags, ["team", "env"]);
+  assert.equal(role.sourceIdentity, "env-identity");
+  // the source gets AWS_MFA_SERIAL and AWS_ASSUME_ROLE_TTL, not the target's role variables
+  const jump = role.sourceProfile!;
+  assert.equal(jump.mfaSerial, SERIAL_U);
+  assert.equal(jump.roleArn, undefined);
+  assert.equal(jump.roleSessionName, "from-file");
+  assert.equal(jump.durationSeconds, 2700);
+  // resolved as the target itself, jump gets them all
+  assert.equal(config.resolve("jump").roleArn, ROLE_A);
+  // --duration wins over AWS_ASSUME_ROLE_TTL
+  assert.equal(config.resolve("role", { durationSeconds: 1800 }).durationSeconds, 1800);
+});
+
+Deno.test("resolve() ranks the TTL variables: aws-vault's over the file, VAULTSH_* as defaults", async () => {
+  const file = `[profile role]\nrole_arn = ${ROLE_A}\nduration_seconds = 1800\n\n[profile plain]\n`;
+  const vaultshOnly = await load({
+    config: file,
+    env: { VAULTSH_ROLE_TTL: "2h", VAULTSH_SESSION_TTL: "6h" },
+  });
+  assert.equal(vaultshOnly.resolve("role").durationSeconds, 1800);
+  assert.equal(vaultshOnly.resolve("plain").durationSeconds, 7200);
+  assert.equal(vaultshOnly.resolve("plain").sessionDurationSeconds, 21600);
+  assert.equal(vaultshOnly.resolve("plain").chainedSessionDurationSeconds, 21600);
+  const both = await load({
+    config: file,
+    env: {
+      VAULTSH_ROLE_TTL: "2h",
+      AWS_ASSUME_ROLE_TTL: "3h",
+      VAULTSH_SESSION_TTL: "6h",
+      AWS_SESSION_TOKEN_TTL: "2h",
+      AWS_CHAINED_SESSION_TOKEN_TTL: "36h",
+    },
+  });
+  assert.equal(both.resolve("role").durationSeconds, 10800);
+  assert.equal(both.resolve("plain").sessionDurationSeconds, 7200);
+  assert.equal(both.resolve("plain").chainedSessionDurationSeconds, 129600);
+  const none = await load({ config: file });
+  assert.equal(none.resolve("plain").durationSeconds, undefined);
+  assert.equal(none.resolve("plain").sessionDurationSeconds, undefined);
+});
+
+Deno.test("resolve() names the variable whose duration is not one", async () => {
+  for (
+    const [variable, value, why] of [
+      ["AWS_ASSUME_ROLE_TTL", "soon", '"soon" is not a duration'],
+      ["AWS_ASSUME_ROLE_TTL", "13h", '"13h" is not a duration from 15m to 12h'],
+      ["AWS_SESSION_TOKEN_TTL", "5m", '"5m" is not a duration from 15m to 36h'],
+      ["AWS_CHAINED_SESSION_TOKEN_TTL", "1x", '"1x" is not a duration'],
+    ]
+  ) {
+    const config = await load({ config: "[profile p]\n", env: { [variable!]: value! } });
+    const error = resolveError(config, "p");
+    assert.equal(error.message, `${variable}: ${why}`);
+  }
+});
+
+Deno.test("resolve() follows a source_profile that names a key stored without a config section", async () => {
+  const config = await load({
+    config:
+      `[default]\nregion = eu-west-1\n\n[profile role]\nrole_arn = ${ROLE_A}\nsource_profile = keyonly\n`,
+  });
+  assert.match(resolveError(config, "role").message, /source_profile "keyonly" is not a profile/);
+  const role = config.resolve("role", { storedKeys: new Set(["keyonly"]) });
+  assert.equal(role.sourceProfileName, "keyonly");
+  assert.equal(role.sourceProfile?.inConfig, false);
+  assert.equal(role.sourceProfile?.region, "eu-west-1");
+});
+
+Deno.test("resolve() drops empty transitive_session_tags items and trims tag lists as aws-vault does", async () => {
+  const config = await load({
+    config: `[profile t]
+session_tags =  a = 1 ,b=2=3,  c=
+transitive_session_tags = tag1,
+[profile u]
+transitive_session_tags = ,tagA , tagB
+[profile v]
+transitive_session_tags = ,
+`,
+  });
+  assert.deepEqual(config.resolve("t").sessionTags, { a: "1", b: "2=3", c: "" });
+  assert.deepEqual(config.resolve("t").transitiveSessionTags, ["tag1"]);
+  assert.deepEqual(config.resolve("u").transitiveSessionTags, ["tagA", "tagB"]);
+  assert.equal(config.resolve("v").transitiveSessionTags, undefined);
+});
+
+Deno.test("resolve() reads web_identity_token_file and web_identity_token_process", async () => {
+  const config = await load({
+    config: `[profile web]
+role_arn = ${ROLE_A}
+web_identity_token_file = /var/run/token
+[profile webproc]
+role_arn = ${ROLE_A}
+web_identity_token_process = oidccli raw
+`,
+  });
+  assert.equal(config.resolve("web").webIdentityTokenFile, "/var/run/token");
+  assert.equal(config.resolve("webproc").webIdentityTokenProcess, "oidccli raw");
+});
+
+Deno.test("profileNames() leaves out an empty [default], as aws-vault's list does", async () => {
+  const empty = await load({ config: "[default]\noutput = json\n\n[profile a]\nregion = r\n" });
+  assert.deepEqual(empty.profileNames(), ["a"]);
+  assert.equal(empty.hasProfile("default"), true);
+  const used = await load({ config: "[default]\nregion = r\n\n[profile a]\n" });
+  assert.deepEqual(used.profileNames(), ["default", "a"]);
+  const keys = await load({
+    config: "[default]\n",
+    credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = B\n",
+  });
+  assert.deepEqual(keys.profileNames(), ["default"]);
+});
+
+// ---------------------------------------------------------------- IAM Identity Center settings
+
+const SSO_URL = "https://d-123456789a.awsapps.com/start";
+
+Deno.test("resolve() reads an sso_session profile's settings from its [sso-session] section", async () => {
+  const config = await load({ config: fixture("aws_vault_style") });
+  assert.deepEqual(config.resolve("testing").sso, {
+    session: "moon-sso",
+    startUrl: SSO_URL,
+    region: "moon",
+    accountId: "012345678901",
+    roleName: "Administrator",
+  });
+  assert.deepEqual(config.ssoSession("moon-sso"), { sso_region: "moon", sso_start_url: SSO_URL });
+  assert.deepEqual(config.ssoSessionNames(), ["moon-sso"]);
+});
+
+Deno.test("resolve() reads legacy sso_start_url profiles and registration scopes", async () => {
+  const config = await load({
+    config: `[profile legacy]
+sso_start_url = ${SSO_URL}
+sso_region = eu-west-1
+sso_account_id = 111111111111
+sso_role_name = ReadOnly
+
+[sso-session corp]
+sso_start_url = ${SSO_URL}
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access , other:scope
+
+[profile modern]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = Admin
+`,
+  });
+  assert.deepEqual(config.resolve("legacy").sso, {
+    startUrl: SSO_URL,
+    region: "eu-west-1",
+    accountId: "111111111111",
+    roleName: "ReadOnly",
+  });
+  assert.deepEqual(config.resolve("modern").sso?.registrationScopes, [
+    "sso:account:access",
+    "other:scope",
+  ]);
+});
+
+Deno.test("resolve() rejects bad IAM Identity Center settings naming the profile and the key", async () => {
+  const config = await load({
+    config: `[sso-session nourl]
+sso_region = us-east-1
+
+[profile missing_session]
+sso_session = nope
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile session_without_url]
+sso_session = nourl
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile short_account]
+sso_start_url = ${SSO_URL}
+sso_region = us-east-1
+sso_account_id = 12345
+sso_role_name = Admin
+
+[profile no_role]
+sso_start_url = ${SSO_URL}
+sso_region = us-east-1
+sso_account_id = 111111111111
+
+[profile no_region]
+sso_start_url = ${SSO_URL}
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile stray]
+sso_region = eu-west-1
+sso_role_name = Admin
+`,
+  });
+  const cases: [string, string][] = [
+    ["missing_session", 'sso_session "nope" names no [sso-session nope] section'],
+    ["session_without_url", "[sso-session nourl] has no sso_start_url"],
+    ["short_account", 'sso_account_id "12345" is not a 12-digit AWS account id'],
+    ["no_role", "sso_start_url is set but sso_role_name is not"],
+    ["no_region", "sso_start_url is set but sso_region is not"],
+  ];
+  for (const [name, why] of cases) {
+    assert.equal(resolveError(config, name).message, `profile "${name}" in ~/.aws/config: ${why}`);
+  }
+  // without a start URL (own or a session's) stray sso_* keys make no IAM Identity Center profile
+  assert.equal(config.resolve("stray").sso, undefined);
 });
 
 // ---------------------------------------------------------------- the credentials file

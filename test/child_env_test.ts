@@ -71,7 +71,12 @@ Deno.test({
     const fromProcess = await world.vaultsh(["export", "from_process"]);
     assert.equal(fromProcess.code, 0, fromProcess.stderr);
     const login = await world.vaultsh(["login", "jumpuser"], {
-      env: { PATH: `${bin}:${box.env.PATH}`, VAULTSH_FEDERATION_URL: sts.federationUrl },
+      // a display, or login prints the URL instead of starting an opener
+      env: {
+        PATH: `${bin}:${box.env.PATH}`,
+        VAULTSH_FEDERATION_URL: sts.federationUrl,
+        DISPLAY: ":0",
+      },
     });
     assert.equal(login.code, 0, login.stderr);
 

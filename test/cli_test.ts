@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { needs } from "./support/needs.ts";
 import { Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
+import { StsServer } from "./support/sts_server.ts";
 
 const KEYRING = needs("dbus-daemon", "gnome-keyring-daemon", "secret-tool");
 const ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
@@ -256,5 +257,101 @@ Deno.test({
     assert.equal(result.stdout, "");
     assert.match(result.stderr, /runs through the shell integration/);
     assert.match(result.stderr, /vaultsh init/);
+  },
+});
+
+/** `vaultsh: profile "<typo>": ...` and a did-you-mean hint naming `near`, nothing else. */
+function assertUnknownProfile(stderr: string, typo: string, near: string): void {
+  assert.match(
+    stderr,
+    new RegExp(`^vaultsh: profile "${typo}": [^\\n]*\\nhint: did you mean "${near}"\\?\\n$`),
+  );
+}
+
+Deno.test({
+  name: "pin of an unknown profile fails with one line and a did-you-mean, and writes no marker",
+  async fn() {
+    await using box = await Sandbox.create();
+    await box.writeConfig(SEED_CONFIG);
+    const project = `${box.root}/project`;
+    await Deno.mkdir(project);
+    const result = await box.vaultsh(["pin", "acount_a"], { cwd: project });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, "");
+    assertUnknownProfile(result.stderr, "acount_a", "account_a");
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(project)), [], "no marker");
+    const trust = `${box.env.XDG_DATA_HOME}/vaultsh/trust`;
+    const trusted = await Array.fromAsync(Deno.readDir(trust)).catch(() => []);
+    assert.deepEqual(trusted, [], "nothing allowed");
+
+    const pinned = await box.vaultsh(["pin", "account_a"], { cwd: project });
+    assert.equal(pinned.code, 0, pinned.stderr);
+    assert.equal(await Deno.readTextFile(`${project}/.awsvault`), "account_a\n");
+  },
+});
+
+Deno.test({
+  name: "clear of an unknown profile fails with one line and a did-you-mean, and deletes nothing",
+  async fn() {
+    const sts = new StsServer();
+    try {
+      await using box = await Sandbox.create({
+        sts,
+        backend: "file",
+        env: { VAULTSH_FILE_PASSPHRASE: "clear-test" },
+      });
+      await box.seed();
+      const warm = await box.vaultsh(["export", "account_a", "--mfa-token", await sts.freshTotp()]);
+      assert.equal(warm.code, 0, warm.stderr);
+      // "jumpuser mfa-session": each profile's cached session kinds, from list's table
+      const sessions = async () =>
+        (await box.vaultsh(["list"])).stdout.split("\n").slice(1).map((line) =>
+          line.split(/\s{2,}/)
+        ).filter((columns) => columns[4] !== undefined && columns[4] !== "-").map((columns) =>
+          `${columns[0]} ${columns[4]!.replace(/ \d\S*/g, "")}`
+        );
+      const before = await sessions();
+      assert.deepEqual(before, ["jumpuser mfa-session", "account_a role"]);
+
+      const result = await box.vaultsh(["clear", "acount_a"]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stdout, "");
+      assertUnknownProfile(result.stderr, "acount_a", "account_a");
+      assert.deepEqual(await sessions(), before);
+
+      const cleared = await box.vaultsh(["clear", "account_a"]);
+      assert.equal(cleared.code, 0, cleared.stderr);
+      assert.match(cleared.stderr, /cleared 1 session of "account_a"/);
+    } finally {
+      await sts.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "--debug traces on stderr as VAULTSH_DEBUG=1 does, after the command or before it",
+  async fn() {
+    await using box = await Sandbox.create({ env: { VAULTSH_FILE_PASSPHRASE: "debug-test" } });
+    await box.writeConfig(SEED_CONFIG);
+    const trace = /^vaultsh\[debug\]: keychain backend: file$/m;
+    const quiet = await box.vaultsh(["clear"]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /\[debug\]/);
+    for (
+      const [args, env] of [
+        [["clear", "--debug"], {}],
+        [["--debug", "clear"], {}],
+        [["clear"], { VAULTSH_DEBUG: "1" }],
+      ] as const
+    ) {
+      const result = await box.vaultsh([...args], { env });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, "");
+      assert.match(result.stderr, trace, args.join(" "));
+    }
+    for (const command of ["status", "list", "export", "exec", "init", "server"]) {
+      const help = await box.vaultsh([command, "--help"]);
+      assert.match(help.stdout, /^ {2}--debug +trace to stderr/m, command);
+    }
   },
 });

@@ -207,9 +207,10 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
       const record = shell === "fish"
         ? `function vaultsh; printf '%s\\n' $argv > '${args}'; end\nset -g __t_canary EXPANDED`
         : `vaultsh() { printf '%s\\n' "$@" > '${args}'; }\n__t_canary=EXPANDED`;
+      // bash under set -u, which the integration must survive
       const init = shell === "fish"
         ? "vaultsh init fish | source"
-        : `eval "$(vaultsh init ${shell})"`;
+        : `${shell === "bash" ? "set -u\n" : ""}eval "$(vaultsh init ${shell})"`;
       await using sh = await ShellSession.start({
         shell,
         env: box.env,

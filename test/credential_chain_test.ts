@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { AwsConfig } from "../src/aws/aws_config.ts";
-import type { AssumeRoleInput, GetSessionTokenInput, Sts } from "../src/aws/sts.ts";
+import type {
+  AssumeRoleInput,
+  AssumeRoleWithWebIdentityInput,
+  GetSessionTokenInput,
+  Sts,
+} from "../src/aws/sts.ts";
 import { type ChainOptions, providerFor } from "../src/credentials/credential_chain.ts";
 import type { Credentials } from "../src/aws/credentials.ts";
 import type { MfaRequest } from "../src/credentials/mfa.ts";
@@ -13,6 +18,7 @@ import { parseSessionName } from "../src/credentials/session_name.ts";
 import { VaultshError } from "../src/errors.ts";
 import { MemoryKeychain } from "../src/keychain/memory_keychain.ts";
 import { loadSettings } from "../src/settings.ts";
+import type { SsoProfileConfig } from "../src/aws/sso_config.ts";
 import { setQuiet } from "../src/log.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 
@@ -24,7 +30,7 @@ const KEY = { AccessKeyID: "AKIAJUMPUSER00000000", SecretAccessKey: "j".repeat(4
 const SEED = await Deno.readTextFile(`${REPO_ROOT}/test/fixtures/config/seed`);
 
 interface Call {
-  readonly action: "GetSessionToken" | "AssumeRole";
+  readonly action: "GetSessionToken" | "AssumeRole" | "AssumeRoleWithWebIdentity";
   /** The key id the call was signed with. */
   readonly caller: string;
   readonly duration: number;
@@ -58,6 +64,16 @@ class FakeSts implements Sts {
     return Promise.resolve(this.#issue("ROLE", input.durationSeconds));
   }
 
+  assumeRoleWithWebIdentity(input: AssumeRoleWithWebIdentityInput): Promise<Credentials> {
+    this.calls.push({
+      action: "AssumeRoleWithWebIdentity",
+      caller: `token:${input.webIdentityToken}`,
+      duration: input.durationSeconds,
+      role: input.roleArn,
+    });
+    return Promise.resolve(this.#issue("WEB", input.durationSeconds));
+  }
+
   getCallerIdentity(): never {
     throw new Error("not used by the chain");
   }
@@ -81,6 +97,8 @@ interface Harness {
   readonly sts: FakeSts;
   readonly keychain: MemoryKeychain;
   readonly mfaAsks: MfaRequest[];
+  /** The profiles GetRoleCredentials was asked for (IAM Identity Center). */
+  readonly ssoCalls: SsoProfileConfig[];
   readonly dir: string;
   /** Resolves the profile (as resolve_credentials does) and retrieves its credentials. */
   retrieve(name: string, options?: ChainOptions): Promise<Credentials>;
@@ -109,17 +127,20 @@ async function harness(
   const now = () => new Date();
   const sts = new FakeSts(now);
   const mfaAsks: MfaRequest[] = [];
+  const ssoCalls: SsoProfileConfig[] = [];
   let code = 100000;
   return {
     sts,
     keychain,
     mfaAsks,
+    ssoCalls,
     dir,
     async retrieve(name, chainOptions = {}) {
       const config = await AwsConfig.load(settings);
       const storedItems = new Set(await keychain.list());
       const profile = config.resolve(name, {
         allowMissing: storedItems.has(name),
+        storedKeys: storedItems,
         ...(chainOptions.durationSeconds === undefined
           ? {}
           : { durationSeconds: chainOptions.durationSeconds }),
@@ -130,11 +151,22 @@ async function harness(
         storedItems,
         credentialsFileKeys: (profile) => config.credentialsFileKeys(profile),
         stsFor: () => sts,
-        mfa: (request) => {
+        mfa: (request, call) => {
           mfaAsks.push(request);
-          return Promise.resolve(String(code++));
+          return call(String(code++));
         },
         now,
+        sso: (profile) => ({
+          retrieve: () => {
+            ssoCalls.push(profile);
+            return Promise.resolve({
+              accessKeyId: `ASIASSO${ssoCalls.length}`,
+              secretAccessKey: "s",
+              sessionToken: "t",
+              expiration: new Date(now().getTime() + 3600_000),
+            });
+          },
+        }),
       }, chainOptions);
       return await provider.retrieve();
     },
@@ -248,7 +280,7 @@ region=ap-northeast-1
   ]);
 });
 
-Deno.test("providerFor() refuses a chained role longer than 1h before calling STS", async () => {
+Deno.test("providerFor() caps a chained role at 1h; the MFA session keeps its 12h", async () => {
   await using h = await harness(
     SEED + `
 [profile chained]
@@ -257,14 +289,122 @@ source_profile=account_a
 duration_seconds=7200
 `,
   );
-  await assert.rejects(h.retrieve("chained"), (error: unknown) => {
-    assert.ok(error instanceof VaultshError);
-    assert.equal(error.what, 'profile "chained"');
-    assert.match(error.why, /a role assumed from temporary credentials lasts at most 1h/);
-    return true;
-  });
-  assert.deepEqual(h.sts.calls, []);
-  assert.deepEqual(h.mfaAsks, []);
+  await h.retrieve("chained");
+  assert.deepEqual(h.sts.calls.map((call) => [call.action, call.caller, call.duration]), [
+    ["GetSessionToken", KEY.AccessKeyID, 43200],
+    ["AssumeRole", "ASIASESSION1", 3600],
+    ["AssumeRole", "ASIAROLE2", 3600],
+  ]);
+  assert.equal(h.mfaAsks.length, 1);
+});
+
+Deno.test("providerFor() primes one MFA session for two roles even when they ask for more than 1h", async () => {
+  await using h = await harness(
+    SEED + `
+[profile chained]
+role_arn=arn:aws:iam::444444444444:role/chained
+source_profile=account_a
+`,
+  );
+  await h.retrieve("chained", { durationSeconds: 7200 });
+  assert.deepEqual(h.sts.calls.map((call) => [call.action, call.caller, call.duration]), [
+    ["GetSessionToken", KEY.AccessKeyID, 43200],
+    ["AssumeRole", "ASIASESSION1", 3600],
+    ["AssumeRole", "ASIAROLE2", 3600],
+  ]);
+});
+
+Deno.test("providerFor() gets an MFA session before a key-holding role that feeds another role", async () => {
+  await using h = await harness(
+    `[profile source]
+role_arn=arn:aws:iam::111111111111:role/source
+mfa_serial=${SERIAL}
+
+[profile target]
+source_profile=source
+role_arn=arn:aws:iam::222222222222:role/target
+mfa_serial=${SERIAL}
+`,
+    { stored: ["source"] },
+  );
+  await h.retrieve("target");
+  assert.deepEqual(h.sts.calls, [
+    {
+      action: "GetSessionToken",
+      caller: KEY.AccessKeyID,
+      duration: 43200,
+      mfa: `${SERIAL}=100000`,
+    },
+    {
+      action: "AssumeRole",
+      caller: "ASIASESSION1",
+      duration: 3600,
+      role: "arn:aws:iam::111111111111:role/source",
+    },
+    {
+      action: "AssumeRole",
+      caller: "ASIAROLE2",
+      duration: 3600,
+      role: "arn:aws:iam::222222222222:role/target",
+    },
+  ]);
+  // the key-holding role alone is assumed straight from its key, with MFA
+  const roleItem = [...h.keychain.items.keys()].find((name) =>
+    parseSessionName(name)?.type === "sts.AssumeRole" &&
+    parseSessionName(name)?.profile === "source"
+  );
+  await h.keychain.delete(roleItem!);
+  await h.retrieve("source");
+  assert.deepEqual(h.sts.calls.slice(3), [
+    {
+      action: "AssumeRole",
+      caller: KEY.AccessKeyID,
+      duration: 3600,
+      role: "arn:aws:iam::111111111111:role/source",
+      mfa: `${SERIAL}=100001`,
+    },
+  ]);
+});
+
+Deno.test("providerFor() assumes a web identity profile's role with its token", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vaultsh-web-" });
+  try {
+    await Deno.writeTextFile(`${dir}/token`, "eyJ.token.sig\n");
+    await using h = await harness(
+      `[profile web]
+role_arn=arn:aws:iam::111111111111:role/web
+web_identity_token_file=${dir}/token
+role_session_name=ci
+
+[profile after]
+role_arn=arn:aws:iam::222222222222:role/after
+source_profile=web
+duration_seconds=7200
+`,
+      { stored: [] },
+    );
+    await h.retrieve("after");
+    assert.deepEqual(h.sts.calls, [
+      {
+        action: "AssumeRoleWithWebIdentity",
+        caller: "token:eyJ.token.sig",
+        duration: 3600,
+        role: "arn:aws:iam::111111111111:role/web",
+      },
+      {
+        action: "AssumeRole",
+        caller: "ASIAWEB1",
+        duration: 3600,
+        role: "arn:aws:iam::222222222222:role/after",
+      },
+    ]);
+    assert.deepEqual(cachedSessions(h.keychain), [
+      "sts.AssumeRole after",
+      "sts.AssumeRoleWithWebIdentity web",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("providerFor() assumes a role from the key without a session when serials differ", async () => {
@@ -399,4 +539,43 @@ Deno.test("providerFor() uses VAULTSH_SESSION_TTL for the session and --duration
     ["AssumeRole", 1200],
     ["GetSessionToken", 5400],
   ]);
+});
+
+Deno.test("providerFor() gets an SSO profile's role credentials once, and assumes a role on top with them for 1h at most", async () => {
+  await using h = await harness(
+    `[sso-session corp]
+sso_start_url = https://d-123456789a.awsapps.com/start
+sso_region = eu-west-1
+sso_registration_scopes = sso:account:access
+
+[profile sso]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = Admin
+
+[profile deploy]
+source_profile = sso
+role_arn = arn:aws:iam::444444444444:role/deploy
+duration_seconds = 7200
+`,
+    { stored: [] },
+  );
+  const first = await h.retrieve("sso");
+  assert.equal((await h.retrieve("sso")).accessKeyId, first.accessKeyId, "cached per profile");
+  assert.deepEqual(h.ssoCalls, [{
+    name: "sso",
+    session: {
+      name: "corp",
+      startUrl: "https://d-123456789a.awsapps.com/start",
+      region: "eu-west-1",
+      registrationScopes: ["sso:account:access"],
+    },
+    accountId: "111111111111",
+    roleName: "Admin",
+  }]);
+  await h.retrieve("deploy");
+  assert.deepEqual(h.sts.calls.map((call) => [call.action, call.caller, call.duration]), [
+    ["AssumeRole", first.accessKeyId, 3600],
+  ]);
+  assert.equal(h.ssoCalls.length, 1, "the source's cached role credentials served the role");
 });

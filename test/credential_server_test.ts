@@ -525,6 +525,41 @@ Deno.test({
 });
 
 Deno.test({
+  name: "clear and remove stop the credential servers serving what they cleared",
+  ...needs(...KEYRING),
+  fn: async () => {
+    await using world = await World.create();
+    const { sts } = world;
+    const profiles = async () => (await world.servers()).map((row) => row[0]).sort();
+    const b = await world.detach("account_b", ["--mfa-token", await sts.freshTotp()]);
+    const a = await world.detach("account_a");
+    assert.deepEqual(await profiles(), ["account_a", "account_b"]);
+
+    const one = await world.vaultsh(["clear", "account_a"]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stderr, /stopped the credential server for account_a/);
+    assert.deepEqual(await profiles(), ["account_b"]);
+    await assert.rejects(fetchCredentials(a));
+    assert.equal((await fetchCredentials(b)).status, 200);
+
+    const all = await world.vaultsh(["clear"]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stderr, /stopped the credential server for account_b/);
+    assert.deepEqual(await profiles(), []);
+    await assert.rejects(fetchCredentials(b));
+
+    // remove takes the key, and with it every server of a profile that used it
+    const c = await world.detach("account_c", ["--mfa-token", await sts.freshTotp()]);
+    assert.equal((await fetchCredentials(c)).status, 200);
+    const removed = await world.vaultsh(["remove", "jumpuser", "--force"]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stderr, /stopped the credential server for account_c/);
+    assert.deepEqual(await profiles(), []);
+    await assert.rejects(fetchCredentials(c));
+  },
+});
+
+Deno.test({
   name:
     "server <profile> in the foreground prints its variables, is shared, and cleans up on Ctrl-C",
   ...needs(...KEYRING),

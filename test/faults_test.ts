@@ -24,13 +24,14 @@ import {
 } from "./support/seed_world.ts";
 import { readOnly, readOnlyTools } from "./support/read_only.ts";
 import { needs } from "./support/needs.ts";
-import { SEED_CONFIG } from "./support/sandbox.ts";
+import { type RunResult, SEED_CONFIG } from "./support/sandbox.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";
 
 const KEY_ITEM = "jumpuser";
 const ROLE_A = "sts.AssumeRole account_a";
 const ROLE_B = "sts.AssumeRole account_b";
 const MFA_SESSION = "sts.GetSessionToken jumpuser";
+const ROLE_A_ARN = "arn:aws:iam::111111111111:role/role_name";
 const NEW_KEY = {
   AWS_ACCESS_KEY_ID: "AKIA" + "N".repeat(16),
   AWS_SECRET_ACCESS_KEY: "n".repeat(40),
@@ -233,7 +234,7 @@ const CUTS: readonly {
     at: "mfa_serial=arn:aws:iam::000000000000:mfa/jump",
     profile: "jumpuser",
     what: 'profile "jumpuser"',
-    why: /STS GetSessionToken: AccessDenied: /,
+    why: /STS could not validate the MFA code for arn:aws:iam::000000000000:mfa\/jump$/,
     mfaToken: true,
   },
 ];
@@ -451,9 +452,43 @@ Deno.test({
   },
 });
 
+/** The one line saying fresh credentials could not be cached, naming why. */
+const NOT_CACHED =
+  /^vaultsh: could not cache the new credentials \(file keychain: cannot write "[^"]+" in \S+\/keys: ([^)]+\)\)); they serve this command only$/m;
+
 Deno.test({
-  name: "the file backend on a full disk or read-only: add and session caching fail in one line, " +
-    "the stored items stay whole, no temporary file remains",
+  name: "a session got with a fresh MFA code serves the command when the cache cannot be " +
+    "written (full disk, read-only), and one line says so",
+  ...needs("sh", ...readOnlyTools()),
+  fn: async () => {
+    await using world = await SeedWorld.create({ backend: "file" });
+    const { sts, box } = world;
+    const keys = `${box.env.XDG_DATA_HOME}/vaultsh/keys`;
+    const before = await snapshot(keys);
+    // the code on the command line: the mfa_process could not log its call on a full disk
+    const attempt = async (run: (args: string[]) => Promise<RunResult>, why: RegExp) => {
+      sts.reset();
+      const result = await run(["export", "account_a", "--mfa-token", await sts.freshTotp()]);
+      const creds = exported(result);
+      assert.equal(sts.session(creds.AWS_ACCESS_KEY_ID!)?.role?.arn, ROLE_A_ARN);
+      assert.equal(result.stderr.match(new RegExp(NOT_CACHED, "gm"))?.length, 1, result.stderr);
+      assert.match(result.stderr.match(NOT_CACHED)![1]!, why);
+      assert.deepEqual(sts.counts(), { GetSessionToken: 1, AssumeRole: 1 });
+      assert.deepEqual(await snapshot(keys), before);
+    };
+    await attempt((args) => world.vaultshOnFullDisk(args), /File too large \(os error 27\)/);
+    const undo = await readOnly(keys);
+    try {
+      await attempt((args) => world.vaultsh(args), /Permission denied|Operation not permitted/);
+    } finally {
+      await undo();
+    }
+  },
+});
+
+Deno.test({
+  name: "the file backend on a full disk or read-only: add fails in one line, session caching " +
+    "warns, the stored items stay whole, no temporary file remains",
   ...needs("sh", ...readOnlyTools()),
   fn: async (t) => {
     await using world = await SeedWorld.create({ backend: "file" });
@@ -465,11 +500,15 @@ Deno.test({
     assert.equal(Object.keys(before).length, 4, JSON.stringify(before));
     const what = "file keychain";
     const attempts = [
-      // a new key, a replaced key (the old one must survive), a renewed role
+      // a new key, a replaced key (the old one must survive)
       { args: ["add", "other", "--env"], env: NEW_KEY, item: "other" },
       { args: ["add", "jumpuser", "--env"], env: NEW_KEY, item: "jumpuser" },
-      { args: ["export", "account_b"], env: {}, item: 'sts\\.AssumeRole,[^"]+' },
     ];
+    // a renewed role serves uncached
+    const renewed = (result: RunResult) => {
+      exported(result);
+      assert.match(result.stderr, NOT_CACHED);
+    };
 
     await t.step("full disk", async () => {
       for (const { args, env, item } of attempts) {
@@ -479,6 +518,7 @@ Deno.test({
           new RegExp(`cannot write "${item}" in \\S+/keys: File too large \\(os error 27\\)$`),
         );
       }
+      renewed(await world.vaultshOnFullDisk(["export", "account_b"]));
       assert.deepEqual(await snapshot(keys), before);
     });
 
@@ -494,6 +534,7 @@ Deno.test({
             ),
           );
         }
+        renewed(await world.vaultsh(["export", "account_b"]));
       } finally {
         await undo();
       }
@@ -602,7 +643,7 @@ async function hookProcesses(home: string): Promise<number[]> {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
       const argv = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`)).split("\0");
-      if (argv.at(-2) !== "hook" || !argv.some((arg) => /(\/vaultsh|main\.ts)$/.test(arg))) {
+      if (argv.at(-2) !== "hook" || !argv.some((arg) => /(\/vaultsh|\/main\.(ts|js))$/.test(arg))) {
         continue;
       }
       const environ = (await Deno.readTextFile(`/proc/${entry.name}/environ`)).split("\0");

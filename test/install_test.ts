@@ -145,3 +145,15 @@ Deno.test("install.sh compiles the bundle into the binary when deno compile can 
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("install.sh --help prints its usage and the header's text, and nothing of the script", async () => {
+  const result = await run("sh", [`${REPO_ROOT}/install.sh`, "--help"], { PATH: "/usr/bin:/bin" });
+  assert.equal(result.code, 0);
+  assert.equal(result.stderr, "");
+  const lines = result.stdout.split("\n");
+  assert.equal(lines[0], "Usage: ./install.sh [--uninstall]");
+  assert.equal(lines[1], "");
+  assert.match(result.stdout, /^Installs vaultsh for the current user:$/m);
+  assert.match(result.stdout, /DENO_DIR \(where dependencies are cached\)\.\n$/);
+  assert.doesNotMatch(result.stdout, /set -eu|shellcheck|^#/m);
+});

@@ -46,3 +46,24 @@ Deno.test("list shows every profile of a 5,000-deep source_profile chain", async
   assert.equal(table.length, 5001);
   assert.deepEqual(table.at(-1)?.slice(0, 2), ["q4999", "q4998 (-)"]);
 });
+
+Deno.test("list leaves out an empty [default], as aws-vault does, unless a key is stored for it", async () => {
+  await using box = await fileSandbox();
+  await box.writeConfig("[default]\noutput = json\n\n[profile dev]\nregion = eu-west-1\n");
+  const names = await box.vaultsh(["list", "--names"]);
+  assert.equal(names.stdout, "dev\n");
+  assert.deepEqual(rows(await box.vaultsh(["list"])).slice(1).map((row) => row[0]), ["dev"]);
+
+  const added = await box.vaultsh(["add", "default", "--env"], {
+    env: {
+      AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    },
+  });
+  assert.equal(added.code, 0, added.stderr);
+  const table = rows(await box.vaultsh(["list"]));
+  assert.deepEqual(table.slice(1).map((row) => row.slice(0, 2)), [
+    ["dev", "-"],
+    ["default", "keychain"],
+  ]);
+});

@@ -1,5 +1,6 @@
 /** parseArgv() against the real command table: where options may go and what they become. */
 import assert from "node:assert/strict";
+import { COMMANDS } from "../src/cli/command_table.ts";
 import { PROGRAM } from "../src/cli/run_cli.ts";
 import { type Invocation, parseArgv } from "../src/cli/parse_argv.ts";
 import { UsageError } from "../src/errors.ts";
@@ -16,8 +17,6 @@ Deno.test("parseArgv() takes options before, between and after arguments", () =>
       ["export", "--format", "json", "account_a"],
       ["export", "account_a", "--format", "json"],
       ["export", "account_a", "--format=json"],
-      ["export", "-fjson", "account_a"],
-      ["export", "-f", "json", "account_a"],
     ]
   ) {
     const parsed = run(argv);
@@ -84,6 +83,8 @@ Deno.test("parseArgv() throws a UsageError (exit 2) for what it cannot take", ()
       [["export", "x", "--region"], /option '--region <region>' argument missing/],
       [["pin", "a", "b"], /too many arguments for 'pin'/],
       [["exec", "x", "-d", "0"], /"0" is not a duration/],
+      // -f is --force wherever it exists; the format is only --format
+      [["export", "x", "-f", "json"], /unknown option '-f'/],
     ] as const
   ) {
     assert.throws(() => parseArgv(PROGRAM, [...argv]), (error: unknown) => {
@@ -92,5 +93,44 @@ Deno.test("parseArgv() throws a UsageError (exit 2) for what it cannot take", ()
       assert.match(error.message, why);
       return true;
     });
+  }
+});
+
+Deno.test("parseArgv() with no arguments prints the help on stderr for exit 2", () => {
+  const printed = parseArgv(PROGRAM, []);
+  assert.equal(printed.kind, "print");
+  if (printed.kind !== "print") return;
+  assert.equal(printed.stream, "stderr");
+  assert.equal(printed.code, 2);
+  assert.match(printed.text, /^Usage: vaultsh \[options\] \[command\]\n/);
+});
+
+Deno.test("parseArgv() hints: a did-you-mean, exec's command after --, a short flag's long form", () => {
+  const hint = (argv: string[]) => {
+    try {
+      parseArgv(PROGRAM, argv);
+    } catch (error) {
+      if (error instanceof UsageError) return `${error.why} / ${error.hint}`;
+      throw error;
+    }
+    assert.fail(`${argv.join(" ")} parsed`);
+  };
+  assert.equal(
+    hint(["exprt"]),
+    "unknown command 'exprt' / did you mean export? see 'vaultsh --help'",
+  );
+  assert.equal(
+    hint(["exec", "prod", "ls", "-la", "/tmp"]),
+    "unknown option '-la' / options for the command go after --: vaultsh exec prod -- ls -la /tmp",
+  );
+  assert.equal(
+    hint(["export", "x", "-f", "ini"]),
+    "unknown option '-f' / did you mean --format? see 'vaultsh export --help'",
+  );
+  assert.equal(hint(["-v"]), "unknown option '-v' / did you mean --version? see 'vaultsh --help'");
+  // every -f is --force
+  for (const command of COMMANDS) {
+    const f = Object.values(command.options).find((option) => option.short === "-f");
+    if (f !== undefined) assert.equal(f.long, "--force", command.name);
   }
 });

@@ -374,7 +374,7 @@ class ArgvSampler {
         }
         if (args === "") continue;
         const line = args.replaceAll("\0", " ");
-        if (/\bmain\.ts hook\b|\/vaultsh hook\b/.test(line)) this.hooks.add(entry.name);
+        if (/\bmain\.[jt]s hook\b|\/vaultsh hook\b/.test(line)) this.hooks.add(entry.name);
         for (const secret of list) {
           if (line.includes(secret)) this.hits.push(line);
         }

@@ -73,6 +73,7 @@ const CASES: readonly Case[] = [
   { args: ["server", "nope"], code: 1, message: /profile "nope"/ },
   { args: ["hook"], code: 2, message: /runs through the shell integration/ },
   { args: ["doctor", "--bogus"], code: 2, message: /unknown option '--bogus'/ },
+  { args: ["lock", "account_a"], code: 2, message: /too many arguments/ },
 ];
 
 Deno.test("every subcommand's failure: exit 1 or 2, stdout empty, one error line on stderr", async () => {

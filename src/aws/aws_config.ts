@@ -9,7 +9,7 @@ import type { IniHeader } from "./ini_parser.ts";
 import type { ProfileConfig } from "./profile_config.ts";
 import { ProfileResolver, type ResolveOptions } from "./profile_resolver.ts";
 import type { SsoSessionConfig } from "./sso_config.ts";
-import { ssoSessionFrom } from "./sso_profile_values.ts";
+import { ssoSessionFrom } from "./sso_session_section.ts";
 
 export type { ResolveOptions };
 
@@ -25,7 +25,7 @@ export class AwsConfig {
     this.configFile = files.configFile;
     this.credentialsFile = files.credentialsFile;
     this.#files = files;
-    this.#resolver = new ProfileResolver(files, settings.env);
+    this.#resolver = new ProfileResolver(files, settings);
   }
 
   /**

@@ -7,6 +7,7 @@
 import type { Credentials } from "./credentials.ts";
 import { VaultshError } from "../errors.ts";
 import { parseArn } from "./arn.ts";
+import { checkEndpointUrl } from "./endpoint_url.ts";
 
 /** aws-vault's session policy for GetFederationToken: the user's own permissions, unchanged. */
 export const ALLOW_ALL_POLICY =
@@ -142,14 +143,10 @@ export async function getSigninToken(
 /** `VAULTSH_FEDERATION_URL` (tests, private endpoints) or the partition's endpoint. */
 export function federationEndpoint(override: string | undefined, partition: Partition): string {
   if (override === undefined || override === "") return partition.federation;
-  let url: URL;
-  try {
-    url = new URL(override);
-  } catch {
-    throw new VaultshError("VAULTSH_FEDERATION_URL", `"${override}" is not a URL`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new VaultshError("VAULTSH_FEDERATION_URL", `"${override}" is not an http(s) URL`);
-  }
+  const url = checkEndpointUrl(
+    override,
+    "VAULTSH_FEDERATION_URL",
+    "use https://, or unset VAULTSH_FEDERATION_URL for AWS's own endpoint",
+  );
   return `${url.origin}${url.pathname}`;
 }

@@ -10,6 +10,7 @@
  */
 import type { Credentials } from "./credentials.ts";
 import { VaultshError } from "../errors.ts";
+import { checkEndpointUrl } from "./endpoint_url.ts";
 import {
   clientConfig,
   type ClientTarget,
@@ -78,6 +79,13 @@ type Sdk = IamSdk;
 
 /** An Iam that calls AWS (or the endpoint override) through the AWS SDK. */
 export function createIam(endpoint: IamEndpoint, what: string): Iam {
+  if (endpoint.url !== undefined) {
+    checkEndpointUrl(
+      endpoint.url,
+      "IAM endpoint",
+      "use https://, or check AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL and endpoint_url",
+    );
+  }
   async function send<T>(
     credentials: Credentials,
     action: string,

@@ -1,21 +1,25 @@
 /**
  * Resolving a profile the way aws-vault does: each key from the first place that sets it, in
- * this order: flags, environment, the profile's own section, its `include_profile` chain (or
- * `[default]`), then `source_profile` followed to the profile that holds the credentials.
+ * this order: flags, environment (aws-vault's variables), the profile's own section, its
+ * `include_profile` chain (or `[default]`), then vaultsh's own defaults (`VAULTSH_ROLE_TTL`,
+ * `VAULTSH_SESSION_TTL`); `source_profile` followed to the profile that holds the credentials,
+ * whose `mfa_process` a profile without one inherits.
  */
 import { VaultshError } from "../errors.ts";
-import type { Env } from "../settings.ts";
+import type { Settings } from "../settings.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 import type { ConfigFiles } from "./config_files.ts";
+import { IncludeChain, KNOWN_KEYS } from "./include_chain.ts";
 import type { ProfileConfig } from "./profile_config.ts";
+import { ProfileLoopError, shortCycle } from "./profile_loop_error.ts";
 import {
   fromText,
   type Mutable,
   profileError,
+  sessionDuration,
   validateProfile,
   type Value,
 } from "./profile_validation.ts";
-import { applySsoValues, SSO_PROFILE_KEYS } from "./sso_profile_values.ts";
 
 /** Command-line values that win over the environment and the file. */
 export interface ResolveOptions {
@@ -25,41 +29,21 @@ export interface ResolveOptions {
   readonly durationSeconds?: number;
   /** Resolve a name that has no section in either file (a keychain-only profile). */
   readonly allowMissing?: boolean;
+  /**
+   * Names with a key in the keychain: profiles even without a config section, so a
+   * `source_profile` may name one (as in aws-vault).
+   */
+  readonly storedKeys?: ReadonlySet<string>;
 }
 
-/** aws-vault's profile keys; the rest (`output`, `s3.*`, ...) is ignored. */
-const KNOWN_KEYS = new Set([
-  "source_profile",
-  "include_profile",
-  "role_arn",
-  "mfa_serial",
-  "mfa_process",
-  "region",
-  "duration_seconds",
-  "role_session_name",
-  "external_id",
-  "source_identity",
-  "session_tags",
-  "transitive_session_tags",
-  "credential_process",
-  "endpoint_url",
-  "sts_regional_endpoints",
-  ...SSO_PROFILE_KEYS,
-]);
-
-/** A loop of include_profile or source_profile lines. */
-export class ProfileLoopError extends VaultshError {
-  /** The members of the cycle, sorted: the same loop met from any of its profiles. */
-  readonly members: readonly string[];
-
-  constructor(what: string, why: string, cycle: readonly string[], hint: string) {
-    super(what, why, { hint });
-    this.members = [...cycle].sort();
-  }
-}
-
-/** Why resolving a profile failed: the error, made for the profile being resolved. */
-type Failure = (name: string) => VaultshError;
+/** aws-vault's variables that apply to the profile asked for, not to its source profiles. */
+const TARGET_ONLY: readonly (readonly [string, string])[] = [
+  ["role_arn", "AWS_ROLE_ARN"],
+  ["role_session_name", "AWS_ROLE_SESSION_NAME"],
+  ["session_tags", "AWS_SESSION_TAGS"],
+  ["transitive_session_tags", "AWS_TRANSITIVE_TAGS"],
+  ["source_identity", "AWS_SOURCE_IDENTITY"],
+];
 
 type Resolved = Mutable<ProfileConfig>;
 
@@ -70,15 +54,22 @@ type Resolved = Mutable<ProfileConfig>;
  */
 export class ProfileResolver {
   readonly #files: ConfigFiles;
-  readonly #env: Env;
-  /** A profile's values from its section, include chain and `[default]`, nearest first. */
-  readonly #fileValues = new Map<string, ReadonlyMap<string, Value> | Failure>();
+  readonly #settings: Settings;
+  readonly #includes: IncludeChain;
   /** Profiles resolved as a source of another, by options and name. */
   readonly #sources = new Map<string, ProfileConfig | (() => VaultshError)>();
+  /** An id per storedKeys set seen, for the memo's key. */
+  readonly #keySets = new WeakMap<ReadonlySet<string>, number>();
+  #nextKeySet = 1;
+  #sessionDurations: { session?: number; chained?: number } | undefined;
 
-  constructor(files: ConfigFiles, env: Env) {
+  constructor(files: ConfigFiles, settings: Settings) {
     this.#files = files;
-    this.#env = env;
+    this.#settings = settings;
+    this.#includes = new IncludeChain(
+      files,
+      (name, candidates) => this.missingHint(name, candidates),
+    );
   }
 
   /** True when either file has a section for the profile. */
@@ -86,12 +77,17 @@ export class ProfileResolver {
     return this.#files.profiles.has(name) || this.#files.credentials.has(name);
   }
 
-  /** Config profiles in file order, then the credentials file's other profiles. */
+  /**
+   * Config profiles in file order, then the credentials file's other profiles. A `[default]`
+   * that sets nothing vaultsh reads (`output = json`) is left out, as aws-vault's list does.
+   */
   profileNames(): string[] {
-    const names = [...this.#files.profiles.keys()];
-    for (const name of this.#files.credentials.keys()) {
-      if (!this.#files.profiles.has(name)) names.push(name);
-    }
+    const names = [...this.#files.profiles.keys()].filter((name) =>
+      name !== "default" || this.#files.credentials.has(name) ||
+      [...this.#files.profiles.get(name)!.keys()].some((key) => KNOWN_KEYS.has(key))
+    );
+    const listed = new Set(names);
+    for (const name of this.#files.credentials.keys()) if (!listed.has(name)) names.push(name);
     return names;
   }
 
@@ -101,7 +97,10 @@ export class ProfileResolver {
    */
   resolve(name: string, options: ResolveOptions = {}): ProfileConfig {
     if (!this.hasProfile(name) && options.allowMissing !== true) throw this.#unknownProfile(name);
-    const key = JSON.stringify([options.region, options.durationSeconds]);
+    const sessions = this.#sessionDurations ??= this.#sessionTtls();
+    const exists = (profile: string) =>
+      this.hasProfile(profile) || options.storedKeys?.has(profile) === true;
+    const key = JSON.stringify([options.region, options.durationSeconds, this.#keySetId(options)]);
     const memoKey = (profile: string) => `${key}\0${profile}`;
     // the chain from the target down its source_profile links, until a profile resolved before
     const chain: Resolved[] = [];
@@ -124,12 +123,16 @@ export class ProfileResolver {
       let profile: Resolved;
       let source: Value | undefined;
       try {
-        const values = this.#values(current, options);
+        const values = this.#values(current, options, chain.length === 0);
         profile = validateProfile(current, values, {
           configShown: this.#files.configShown,
           inConfig: this.#files.profiles.has(current),
+          ssoSessions: this.#files.ssoSessions,
         });
-        applySsoValues(profile, values, this.#files);
+        if (sessions.session !== undefined) profile.sessionDurationSeconds = sessions.session;
+        if (sessions.chained !== undefined) {
+          profile.chainedSessionDurationSeconds = sessions.chained;
+        }
         source = values.get("source_profile");
       } catch (error) {
         if (!(error instanceof VaultshError)) throw error;
@@ -142,7 +145,7 @@ export class ProfileResolver {
       const seen = index.get(source.text);
       if (seen !== undefined) {
         failure = this.#sourceLoop(chain.slice(seen).map((p) => p.name), seen);
-      } else if (!this.hasProfile(source.text)) {
+      } else if (!exists(source.text)) {
         const error = this.#error(
           current,
           `source_profile "${source.text}"${
@@ -169,6 +172,10 @@ export class ProfileResolver {
       if (below !== undefined) {
         profile.sourceProfileName = below.name;
         profile.sourceProfile = below;
+        // the code authenticates a call made with the source's credentials: its mfa_process fits
+        if (profile.mfaProcess === undefined && below.mfaProcess !== undefined) {
+          profile.mfaProcess = below.mfaProcess;
+        }
       }
       if (i > 0) this.#sources.set(memoKey(profile.name), profile);
       below = profile;
@@ -198,8 +205,8 @@ export class ProfileResolver {
     };
   }
 
-  /** Flags, then the environment, then the file. */
-  #values(name: string, options: ResolveOptions): Map<string, Value> {
+  /** Flags, then the environment, then the file, then vaultsh's defaults. */
+  #values(name: string, options: ResolveOptions, isTarget: boolean): Map<string, Value> {
     const values = new Map<string, Value>();
     if (options.region !== undefined) {
       values.set("region", { text: options.region, origin: { kind: "flag", name: "--region" } });
@@ -210,105 +217,65 @@ export class ProfileResolver {
         origin: { kind: "flag", name: "--duration" },
       });
     }
-    this.#fromEnv(values);
-    for (const [key, value] of this.#fromFile(name)) if (!values.has(key)) values.set(key, value);
+    this.#fromEnv(values, isTarget);
+    for (const [key, value] of this.#includes.values(name)) {
+      if (!values.has(key)) values.set(key, value);
+    }
+    const roleTtl = this.#settings.roleTtl;
+    if (!values.has("duration_seconds") && roleTtl !== undefined) {
+      const origin = { kind: "env", name: "VAULTSH_ROLE_TTL" } as const;
+      values.set("duration_seconds", { text: String(roleTtl), origin });
+    }
     return values;
   }
 
-  #fromEnv(values: Map<string, Value>): void {
+  /** GetSessionToken's durations from aws-vault's variables, else VAULTSH_SESSION_TTL. */
+  #sessionTtls(): { session?: number; chained?: number } {
+    const env = this.#settings.env;
+    const fallback = this.#settings.sessionTtl;
+    const pick = (variable: string): Value | undefined => {
+      const text = env[variable];
+      if (text !== undefined && text !== "") {
+        return { text, origin: { kind: "env", name: variable } };
+      }
+      if (fallback === undefined) return undefined;
+      return { text: String(fallback), origin: { kind: "env", name: "VAULTSH_SESSION_TTL" } };
+    };
+    const session = sessionDuration(pick("AWS_SESSION_TOKEN_TTL"));
+    const chained = sessionDuration(pick("AWS_CHAINED_SESSION_TOKEN_TTL"));
+    return {
+      ...(session === undefined ? {} : { session }),
+      ...(chained === undefined ? {} : { chained }),
+    };
+  }
+
+  #keySetId(options: ResolveOptions): number {
+    const keys = options.storedKeys;
+    if (keys === undefined) return 0;
+    let id = this.#keySets.get(keys);
+    if (id === undefined) this.#keySets.set(keys, id = this.#nextKeySet++);
+    return id;
+  }
+
+  #fromEnv(values: Map<string, Value>, isTarget: boolean): void {
+    const env = this.#settings.env;
     const set = (key: string, variable: string) => {
-      const text = this.#env[variable];
+      const text = env[variable];
       if (text !== undefined && text !== "" && !values.has(key)) {
         values.set(key, { text, origin: { kind: "env", name: variable } });
       }
     };
     // with VAULTSH_PROFILE set, vaultsh exported these for that profile: they say nothing here
-    if (!this.#env.VAULTSH_PROFILE) {
+    if (!env.VAULTSH_PROFILE) {
       set("region", "AWS_REGION");
       set("region", "AWS_DEFAULT_REGION");
     }
     set("sts_regional_endpoints", "AWS_STS_REGIONAL_ENDPOINTS");
     set("endpoint_url", "AWS_ENDPOINT_URL_STS");
     set("endpoint_url", "AWS_ENDPOINT_URL");
-  }
-
-  /**
-   * The profile's keys from its own section, then its include_profile chain (or `[default]`),
-   * nearest first. Walks the chain down to a profile worked out before, then fills the memo
-   * back up, so each section is merged once.
-   */
-  #fromFile(name: string): ReadonlyMap<string, Value> {
-    const profiles = this.#files.profiles;
-    const path: string[] = [];
-    const index = new Map<string, number>();
-    let merged: ReadonlyMap<string, Value> = new Map();
-    let failure: Failure | undefined;
-    let failedAt = -1;
-    for (let current: string | undefined = name; current !== undefined;) {
-      const known = this.#fileValues.get(current);
-      if (typeof known === "function") {
-        [failure, failedAt] = [known, path.length - 1];
-        break;
-      }
-      if (known !== undefined) {
-        merged = known;
-        break;
-      }
-      const seen = index.get(current);
-      if (seen !== undefined) {
-        const cycle = path.slice(seen);
-        failure = this.#includeLoop(cycle, 0);
-        // members of the cycle meet it at themselves, the profiles before it at its entry
-        cycle.forEach((member, i) => this.#fileValues.set(member, this.#includeLoop(cycle, i)));
-        failedAt = seen - 1;
-        break;
-      }
-      index.set(current, path.length);
-      path.push(current);
-      const include: string | undefined = profiles.get(current)?.get("include_profile");
-      if (include !== undefined && !profiles.has(include)) {
-        const where = current;
-        failure = (target) =>
-          this.#error(
-            target,
-            `include_profile "${include}"${
-              where === target ? "" : ` (in profile "${where}")`
-            } is not a profile in ${this.#files.configShown}`,
-            { hint: this.missingHint(include, [...profiles.keys()]) },
-          );
-        failedAt = path.length - 1;
-        break;
-      }
-      current = include ??
-        (current !== "default" && profiles.has("default") ? "default" : undefined);
-    }
-    if (failure !== undefined) {
-      for (let i = 0; i <= failedAt; i++) this.#fileValues.set(path[i]!, failure);
-      throw (this.#fileValues.get(name) as Failure)(name);
-    }
-    for (let i = path.length - 1; i >= 0; i--) {
-      const own = path[i]!;
-      const values = new Map(merged);
-      for (const [key, text] of profiles.get(own) ?? []) {
-        if (KNOWN_KEYS.has(key) && key !== "include_profile") {
-          values.set(key, { text, origin: { kind: "profile", name: own } });
-        }
-      }
-      this.#fileValues.set(own, values);
-      merged = values;
-    }
-    return merged;
-  }
-
-  /** An include_profile cycle, shown from its `start`th member. */
-  #includeLoop(cycle: readonly string[], start: number): Failure {
-    return (target) =>
-      new ProfileLoopError(
-        `profile "${target}" in ${this.#files.configShown}`,
-        `include_profile loop: ${shortCycle(cycle, start)}`,
-        cycle,
-        "remove one include_profile line of the cycle",
-      );
+    set("mfa_serial", "AWS_MFA_SERIAL");
+    set("duration_seconds", "AWS_ASSUME_ROLE_TTL");
+    if (isTarget) { for (const [key, variable] of TARGET_ONLY) set(key, variable); }
   }
 
   #error(name: string, why: string, options: { hint?: string } = {}) {
@@ -337,18 +304,4 @@ export class ProfileResolver {
     if (near !== undefined) return `did you mean "${near}"?`;
     return `add [profile ${name}] to ${this.#files.configShown}, or store a key with: vaultsh add ${name}`;
   }
-}
-
-/**
- * `a -> b -> c -> a`, from the cycle's `start`th member; a long cycle as its first three and
- * last two links, so a loop through thousands of profiles stays one readable line.
- */
-export function shortCycle(cycle: readonly string[], start: number): string {
-  const length = cycle.length + 1;
-  const at = (i: number) => cycle[(start + i) % cycle.length]!;
-  const shown = (from: number, to: number) =>
-    Array.from({ length: to - from }, (_, i) => at(from + i));
-  if (length <= 7) return shown(0, length).join(" -> ");
-  const hidden = `… ${(length - 5).toLocaleString("en-US")} more …`;
-  return [...shown(0, 3), hidden, ...shown(length - 2, length)].join(" -> ");
 }

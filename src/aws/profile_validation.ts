@@ -4,8 +4,9 @@
  * into a `ProfileConfig`.
  */
 import { VaultshError } from "../errors.ts";
+import { parseDuration } from "../util/duration.ts";
 import { isMfaSerial, parseRoleArn } from "./arn.ts";
-import type { ProfileConfig } from "./profile_config.ts";
+import type { ProfileConfig, SsoConfig } from "./profile_config.ts";
 
 /** Where a value came from, for error messages. */
 export interface Origin {
@@ -32,7 +33,12 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 export function validateProfile(
   name: string,
   values: ReadonlyMap<string, Value>,
-  context: { readonly configShown: string; readonly inConfig: boolean },
+  context: {
+    readonly configShown: string;
+    readonly inConfig: boolean;
+    /** `[sso-session x]` sections by name. */
+    readonly ssoSessions: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  },
 ): Mutable<ProfileConfig> {
   const profile: Mutable<ProfileConfig> = { name, inConfig: context.inConfig };
   const get = (key: string) => values.get(key);
@@ -69,7 +75,10 @@ export function validateProfile(
   }
 
   const duration = get("duration_seconds");
-  if (duration !== undefined) {
+  if (duration?.origin.kind === "env") {
+    // AWS_ASSUME_ROLE_TTL, VAULTSH_ROLE_TTL: durations as aws-vault users write them
+    profile.durationSeconds = durationFromEnv(duration, 43200, "12h");
+  } else if (duration !== undefined) {
     const seconds = Number(duration.text);
     // --duration is checked by the command, which knows which STS call it is for
     const inRange = /^\d+$/.test(duration.text) && seconds >= 900 && seconds <= 43200;
@@ -104,7 +113,7 @@ export function validateProfile(
         "write transitive_session_tags = key1,key2",
       );
     }
-    profile.transitiveSessionTags = parsed;
+    if (parsed.length > 0) profile.transitiveSessionTags = parsed;
   }
 
   const endpoints = get("sts_regional_endpoints");
@@ -169,7 +178,101 @@ export function validateProfile(
   if (mfaProcess !== undefined) profile.mfaProcess = mfaProcess.text;
   const credentialProcess = get("credential_process");
   if (credentialProcess !== undefined) profile.credentialProcess = credentialProcess.text;
+  const sso = ssoConfig(name, values, context.ssoSessions, context.configShown);
+  if (sso !== undefined) profile.sso = sso;
+  const tokenFile = get("web_identity_token_file");
+  if (tokenFile !== undefined) profile.webIdentityTokenFile = tokenFile.text;
+  const tokenProcess = get("web_identity_token_process");
+  if (tokenProcess !== undefined) profile.webIdentityTokenProcess = tokenProcess.text;
   return profile;
+}
+
+/**
+ * IAM Identity Center settings, as aws-vault and the AWS CLI read them: `sso_session` takes the
+ * start URL, region and scopes from its `[sso-session]` section (over the profile's own), a
+ * legacy profile carries `sso_start_url` and `sso_region` itself; both need `sso_account_id` and
+ * `sso_role_name`.
+ */
+function ssoConfig(
+  name: string,
+  values: ReadonlyMap<string, Value>,
+  sessions: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  configShown: string,
+): SsoConfig | undefined {
+  const text = (key: string) => values.get(key)?.text;
+  const fail = (why: string) => profileError(configShown, name, why);
+  const sessionName = text("sso_session");
+  let startUrl = text("sso_start_url");
+  let region = text("sso_region");
+  let scopes: string | undefined;
+  if (sessionName !== undefined) {
+    const session = sessions.get(sessionName);
+    if (session === undefined) {
+      throw fail(`sso_session "${sessionName}" names no [sso-session ${sessionName}] section`);
+    }
+    for (const key of ["sso_start_url", "sso_region"]) {
+      if (session.get(key) === undefined) {
+        throw fail(`[sso-session ${sessionName}] has no ${key}`);
+      }
+    }
+    // the AWS CLI refuses a profile whose own start URL or region contradicts its session's
+    for (const [key, own] of [["sso_start_url", startUrl], ["sso_region", region]] as const) {
+      const expected = session.get(key);
+      if (own !== undefined && own !== expected) {
+        throw fail(`${key} "${own}" differs from [sso-session ${sessionName}]'s "${expected}"`);
+      }
+    }
+    startUrl = session.get("sso_start_url");
+    region = session.get("sso_region");
+    scopes = session.get("sso_registration_scopes");
+  }
+  // only a start URL (own or the session's) makes an IAM Identity Center profile: a stray
+  // sso_region or sso_role_name, say in [default] for the AWS CLI, changes nothing
+  if (startUrl === undefined) return undefined;
+  const accountId = text("sso_account_id");
+  const roleName = text("sso_role_name");
+  const missing = [["sso_region", region], ["sso_account_id", accountId], [
+    "sso_role_name",
+    roleName,
+  ]].find(([, value]) => value === undefined)?.[0];
+  if (missing !== undefined) throw fail(`sso_start_url is set but ${missing} is not`);
+  if (!isHttpUrl(startUrl)) throw fail(`sso_start_url "${startUrl}" is not an http(s) URL`);
+  if (!/^\d{12}$/.test(accountId!)) {
+    throw fail(`sso_account_id "${accountId}" is not a 12-digit AWS account id`);
+  }
+  if (!/^[\w+=,.@-]{1,64}$/.test(roleName!)) {
+    throw fail(`sso_role_name "${roleName}" is not an IAM role name`);
+  }
+  const registrationScopes = scopes?.split(",").map((scope) => scope.trim())
+    .filter((scope) => scope !== "");
+  return {
+    ...(sessionName === undefined ? {} : { session: sessionName }),
+    startUrl,
+    region: region!,
+    accountId: accountId!,
+    roleName: roleName!,
+    ...(registrationScopes === undefined ? {} : { registrationScopes }),
+  };
+}
+
+/** A GetSessionToken duration from AWS_SESSION_TOKEN_TTL and the like (STS: 15m to 36h). */
+export function sessionDuration(value: Value | undefined): number | undefined {
+  return value === undefined ? undefined : durationFromEnv(value, 129600, "36h");
+}
+
+function durationFromEnv(value: Value, max: number, maxText: string): number {
+  const seconds = parseDuration(value.text);
+  const problem = seconds === undefined
+    ? "is not a duration"
+    : seconds < 900 || seconds > max
+    ? `is not a duration from 15m to ${maxText}`
+    : undefined;
+  if (problem !== undefined) {
+    throw new VaultshError(value.origin.name, `"${value.text}" ${problem}`, {
+      hint: "write a duration such as 1h, 45m or 3600",
+    });
+  }
+  return seconds!;
 }
 
 /** An error about a profile, naming the config file. */
@@ -236,10 +339,9 @@ function parseSessionTags(text: string): Record<string, string> | string {
   return Object.fromEntries(tags);
 }
 
-/** `k1,k2` → keys, or why not. */
+/** `k1,k2` → keys, or why not; empty items are dropped (`tag1,` is `tag1`), as in aws-vault. */
 function parseTagKeys(text: string): string[] | string {
-  const keys = text.split(",").map((key) => key.trim());
-  if (keys.some((key) => key === "")) return "has an empty tag key";
+  const keys = text.split(",").map((key) => key.trim()).filter((key) => key !== "");
   if (new Set(keys.map((key) => key.toLowerCase())).size !== keys.length) {
     return "names a tag key twice";
   }

@@ -55,7 +55,8 @@ export const MAX_ATTEMPTS = 3;
 
 /**
  * Client settings shared by every vaultsh client: all explicit, nothing read from ~/.aws.
- * `credentials` is undefined for the IAM Identity Center services, whose calls are unsigned.
+ * Without credentials the requests go unsigned (AssumeRoleWithWebIdentity needs none), rather
+ * than the SDK looking for credentials of its own.
  */
 export function clientConfig(
   target: ClientTarget,
@@ -65,15 +66,17 @@ export function clientConfig(
   return {
     region: target.region,
     ...(target.url === undefined ? {} : { endpoint: target.url }),
-    ...(credentials === undefined ? {} : {
-      credentials: {
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: credentials.secretAccessKey,
-        ...(credentials.sessionToken === undefined
-          ? {}
-          : { sessionToken: credentials.sessionToken }),
-      },
-    }),
+    ...(credentials === undefined
+      ? { httpAuthSchemeProvider: () => [{ schemeId: "smithy.api#noAuth" }] }
+      : {
+        credentials: {
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: credentials.secretAccessKey,
+          ...(credentials.sessionToken === undefined
+            ? {}
+            : { sessionToken: credentials.sessionToken }),
+        },
+      }),
     // the SDK must not consult ~/.aws, AWS_PROFILE or AWS_ENDPOINT_URL_* on its own
     ignoreConfiguredEndpointUrls: true,
     useFipsEndpoint: false,

@@ -3,6 +3,8 @@
  * (`[sso-session NAME]` with `sso_start_url`, `sso_region`, `sso_registration_scopes`), or the
  * same keys on a legacy profile, and a profile's `sso_account_id` + `sso_role_name`.
  */
+import type { ProfileConfig, SsoConfig } from "./profile_config.ts";
+
 export interface SsoSessionConfig {
   /** The `[sso-session NAME]`; undefined for a legacy profile that carries `sso_start_url`. */
   readonly name: string | undefined;
@@ -25,6 +27,29 @@ export interface SsoProfileConfig {
   readonly accountId: string;
   /** `sso_role_name`. */
   readonly roleName: string;
+}
+
+/** The core's view of a profile's resolved IAM Identity Center settings. */
+export function ssoProfileConfig(name: string, sso: SsoConfig): SsoProfileConfig {
+  return {
+    name,
+    session: {
+      name: sso.session,
+      startUrl: sso.startUrl,
+      region: sso.region,
+      // legacy profiles register without scopes, as the AWS CLI does: no refresh token
+      registrationScopes: sso.session === undefined ? [] : sso.registrationScopes ?? [],
+    },
+    accountId: sso.accountId,
+    roleName: sso.roleName,
+  };
+}
+
+/** The sign-in a resolved profile uses, if it is an IAM Identity Center profile. */
+export function ssoSessionOf(profile: ProfileConfig): SsoSessionConfig | undefined {
+  return profile.sso === undefined
+    ? undefined
+    : ssoProfileConfig(profile.name, profile.sso).session;
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { Credentials } from "./credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
+import { checkEndpointUrl } from "./endpoint_url.ts";
 import {
   clientConfig,
   type ClientTarget,
@@ -35,6 +36,14 @@ export interface AssumeRoleInput {
   readonly transitiveTagKeys?: readonly string[];
 }
 
+export interface AssumeRoleWithWebIdentityInput {
+  readonly roleArn: string;
+  readonly roleSessionName: string;
+  readonly durationSeconds: number;
+  /** The OpenID Connect token (a JWT) from the identity provider. */
+  readonly webIdentityToken: string;
+}
+
 export interface CallerIdentity {
   readonly account: string;
   readonly arn: string;
@@ -45,6 +54,8 @@ export interface CallerIdentity {
 export interface Sts {
   getSessionToken(credentials: Credentials, input: GetSessionTokenInput): Promise<Credentials>;
   assumeRole(credentials: Credentials, input: AssumeRoleInput): Promise<Credentials>;
+  /** Unsigned: the token is the proof of identity. */
+  assumeRoleWithWebIdentity(input: AssumeRoleWithWebIdentityInput): Promise<Credentials>;
   getCallerIdentity(credentials: Credentials): Promise<CallerIdentity>;
   getFederationToken(
     credentials: Credentials,
@@ -66,8 +77,10 @@ export function createSts(
   options: { maxAttempts?: number } = {},
 ): Sts {
   const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
+  // before anything is asked for (an MFA code): the endpoint is known now
+  if (endpoint.url !== undefined) checkEndpointUrl(endpoint.url, "STS endpoint");
   async function send<T>(
-    credentials: Credentials,
+    credentials: Credentials | undefined,
     action: string,
     command: (s: Sdk) => object,
     carriesMfaCode = false,
@@ -130,6 +143,21 @@ export function createSts(
         input.tokenCode !== undefined,
       );
       return fromSdk(output.Credentials, what, "AssumeRole");
+    },
+
+    async assumeRoleWithWebIdentity(input) {
+      const output = await send<{ Credentials?: SdkCredentials }>(
+        undefined,
+        "AssumeRoleWithWebIdentity",
+        (m) =>
+          new m.AssumeRoleWithWebIdentityCommand({
+            RoleArn: input.roleArn,
+            RoleSessionName: input.roleSessionName,
+            DurationSeconds: input.durationSeconds,
+            WebIdentityToken: input.webIdentityToken,
+          }),
+      );
+      return fromSdk(output.Credentials, what, "AssumeRoleWithWebIdentity");
     },
 
     async getCallerIdentity(credentials) {
@@ -199,6 +227,16 @@ function retryStrategy(carriesMfaCode: boolean, maxAttempts: number) {
   };
 }
 
+/**
+ * Whether a failed call that carried an MFA code left it unspent: throttled, or never evaluated
+ * (see codeNotEvaluated). Then the same code may be sent again.
+ */
+export function mfaCodeUnspent(error: unknown): boolean {
+  const cause = error instanceof VaultshError ? error.cause : error;
+  const name = (cause as { name?: string } | undefined)?.name;
+  return name === "Throttling" || name === "ThrottlingException" || codeNotEvaluated(cause);
+}
+
 /** Failures after which STS cannot have looked at the request's MFA code. */
 function codeNotEvaluated(error: unknown): boolean {
   const e = error as {
@@ -244,6 +282,12 @@ function hintFor(code: string | undefined): string | undefined {
       return "the stored secret access key does not match the key id: store it again with vaultsh add";
     case "ExpiredToken":
       return "the cached session expired early: vaultsh clear, then try again";
+    case "ExpiredTokenException":
+      return "the web identity token has expired: renew it (web_identity_token_file or web_identity_token_process)";
+    // the SDK names these by its model (wire code InvalidIdentityToken and so on)
+    case "InvalidIdentityTokenException":
+    case "IDPRejectedClaimException":
+      return "check the token's issuer and audience against the role's OpenID Connect provider in IAM";
     default:
       return undefined;
   }

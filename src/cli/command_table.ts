@@ -93,10 +93,15 @@ export const COMMANDS: readonly CommandRow[] = [
     name: "allow",
     description: "trust the .awsvault marker governing a path (default: the current directory)",
     args: [{ name: "path", complete: "path" }],
-    options: {},
-    run: async ([path]) => {
+    options: {
+      force: {
+        ...FORCE,
+        description: "allow a marker owned by another user or in a world-writable directory",
+      },
+    },
+    run: async ([path], options) => {
       const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand("allow", path);
+      await trustCommand("allow", path, undefined, options);
     },
   }),
   defineCommand({
@@ -145,6 +150,7 @@ export const COMMANDS: readonly CommandRow[] = [
         long: "--env",
         description: "read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment",
       },
+      force: { ...FORCE, description: "replace a key already stored" },
       backend: BACKEND,
     },
     run: async ([profile], options) => {
@@ -207,8 +213,8 @@ export const COMMANDS: readonly CommandRow[] = [
     args: [{ name: "profile", required: true, complete: "profile" }],
     options: {
       format: {
+        // not -f: that is --force wherever it exists
         kind: "value",
-        short: "-f",
         long: "--format",
         value: "format",
         description: "env, json or ini",

@@ -9,6 +9,7 @@ import zshTemplate from "../../shell/completions/vaultsh.zsh" with { type: "text
 import type { ShellName } from "../shells/shell.ts";
 import { type CommandRow, type Completion, type OptionSpec } from "./command_spec.ts";
 import { HELP_OPTION } from "./help.ts";
+import { DEBUG } from "./parse_argv.ts";
 import { PROGRAM } from "./run_cli.ts";
 
 /** The line in each template that the generated words replace. */
@@ -52,9 +53,9 @@ const SAFE_WORD = /^[A-Za-z0-9_.,:@%+=\/-]+$/;
 export function completionScript(shell: ShellName, bin: string): string {
   const model = buildModel();
   const [template, words] = shell === "bash"
-    ? [bashTemplate, bashWords(model)]
+    ? [bashTemplate, posixWords(model, "bash")]
     : shell === "zsh"
-    ? [zshTemplate, zshWords(model)]
+    ? [zshTemplate, posixWords(model, "zsh")]
     : [fishTemplate, fishWords(model)];
   if (!template.includes(WORDS_PLACEHOLDER)) throw new Error(`no word placeholder for ${shell}`);
   return template.replace(WORDS_PLACEHOLDER, () => words).replaceAll("@VAULTSH@", bin);
@@ -86,11 +87,12 @@ function buildModel(): Model {
     description: HELP_OPTION.description,
     value: undefined,
   };
+  const debug = flag(DEBUG);
   const command = (row: CommandRow, prefix: string): Command => ({
     name: prefix + row.name,
     aliases: row.aliases.map((alias) => prefix + alias),
     description: row.description,
-    flags: [...Object.values(row.options).filter((o) => o.hidden !== true).map(flag), help],
+    flags: [...Object.values(row.options).filter((o) => o.hidden !== true).map(flag), debug, help],
     args: row.args.map((arg) => kind(arg.complete, arg.name)),
     variadic: row.args.at(-1)?.variadic === true,
     subcommands: row.subcommands.filter((sub) => !sub.hidden).map((sub) => [
@@ -121,7 +123,7 @@ function buildModel(): Model {
     description: "output the version number",
     value: undefined,
   };
-  return { commands, all, programFlags: [version, help], lists };
+  return { commands, all, programFlags: [version, debug, help], lists };
 }
 
 /** A single-quoted word for bash, zsh and fish (`'` inside as the shell needs it). */
@@ -135,86 +137,76 @@ function fishQuote(text: string): string {
   return `'${text.replace(/[\\']/g, "\\$&")}'`;
 }
 
-function bashWords(model: Model): string {
-  const lines = [
-    "# Generated from vaultsh's command table: sets __vaultsh_flags (the command's flags),",
-    "# __vaultsh_valued (' flag:kind ' for flags taking a value), __vaultsh_args (what each",
-    "# argument is), __vaultsh_variadic (1 when the last one repeats) and __vaultsh_subs (a",
-    "# group's commands, named `group.command` here) for command $1.",
-    "__vaultsh_spec() {",
-    "    case $1 in",
-  ];
-  for (const command of model.all) {
-    const valued = command.flags.filter((f) => f.value !== undefined)
-      .flatMap((f) => f.names.map((name) => `${name}:${f.value}`));
-    lines.push(
-      `    ${[command.name, ...command.aliases].join(" | ")})`,
-      `        __vaultsh_flags=${posixQuote(command.flags.flatMap((f) => f.names).join(" "))}`,
-      `        __vaultsh_valued=${posixQuote(` ${valued.join(" ")} `)}`,
-      `        __vaultsh_args=${posixQuote(command.args.join(" "))}`,
-      `        __vaultsh_variadic=${command.variadic ? 1 : ""}`,
-      `        __vaultsh_subs=${posixQuote(command.subcommands.map(([name]) => name).join(" "))}`,
-      "        ;;",
-    );
-  }
-  lines.push("    *) return 1 ;;", "    esac", "}", "");
-  lines.push(
-    "# Sets __vaultsh_list to the words of list $1 (commands, program-flags, or a value list).",
-    "__vaultsh_words() {",
-    "    case $1 in",
-    `    commands) __vaultsh_list=(${model.commands.map((c) => c.name).join(" ")}) ;;`,
-    `    program-flags) __vaultsh_list=(${
-      model.programFlags.flatMap((f) => f.names).join(" ")
-    }) ;;`,
-  );
-  for (const [name, words] of model.lists) {
-    lines.push(`    ${name}) __vaultsh_list=(${words.join(" ")}) ;;`);
-  }
-  lines.push("    *) __vaultsh_list=() ;;", "    esac", "}", "");
-  return lines.join("\n");
-}
-
-function zshWords(model: Model): string {
+/**
+ * The generated functions of the bash and zsh scripts: the same shape, with zsh's arrays holding
+ * descriptions (`name:description`, for _describe) and its flag kinds in an associative array.
+ */
+function posixWords(model: Model, shell: "bash" | "zsh"): string {
+  const zsh = shell === "zsh";
+  const array = (words: readonly string[]) => `(${words.join(" ")})`;
   const described = (flags: readonly Flag[]) =>
     flags.flatMap((f) => f.names.map((name) => posixQuote(`${name}:${f.description}`)));
+  const flagWords = (flags: readonly Flag[]) =>
+    zsh ? array(described(flags)) : posixQuote(flags.flatMap((f) => f.names).join(" "));
+  const valuedWords = (flags: readonly Flag[]) => {
+    const pairs = flags.flatMap((f) =>
+      f.value === undefined ? [] : f.names.map((name) => [name, f.value!] as const)
+    );
+    return zsh
+      ? array(pairs.map(([name, kind]) => `[${name}]=${posixQuote(kind)}`))
+      : posixQuote(` ${pairs.map(([name, kind]) => `${name}:${kind}`).join(" ")} `);
+  };
   const lines = [
-    "# Generated from vaultsh's command table: sets __vaultsh_flags (flag:description),",
-    "# __vaultsh_valued (flag -> kind, for flags taking a value), __vaultsh_args (what each",
+    "# Generated from vaultsh's command table: sets __vaultsh_flags (the command's flags),",
+    `# __vaultsh_valued (${
+      zsh ? "flag -> kind" : "' flag:kind '"
+    } for flags taking a value), __vaultsh_args (what each`,
     "# argument is), __vaultsh_variadic (1 when the last one repeats) and __vaultsh_subs (a",
-    "# group's commands, named `group.command` here, with descriptions) for command $1.",
+    `# group's commands${
+      zsh ? " with descriptions" : ""
+    }; a group's command is named group.command here) for command $1.`,
     "__vaultsh_spec() {",
     "    case $1 in",
   ];
   for (const command of model.all) {
-    const valued = command.flags.filter((f) => f.value !== undefined)
-      .flatMap((f) => f.names.map((name) => `[${name}]=${posixQuote(f.value!)}`));
+    const subs = zsh
+      ? array(command.subcommands.map(([name, text]) => posixQuote(`${name}:${text}`)))
+      : posixQuote(command.subcommands.map(([name]) => name).join(" "));
     lines.push(
-      `    (${[command.name, ...command.aliases].join("|")})`,
-      `        __vaultsh_flags=(${described(command.flags).join(" ")})`,
-      `        __vaultsh_valued=(${valued.join(" ")})`,
-      `        __vaultsh_args=(${command.args.map(posixQuote).join(" ")})`,
+      `    ${[command.name, ...command.aliases].join(" | ")})`,
+      `        __vaultsh_flags=${flagWords(command.flags)}`,
+      `        __vaultsh_valued=${valuedWords(command.flags)}`,
+      `        __vaultsh_args=${
+        zsh ? array(command.args.map(posixQuote)) : posixQuote(command.args.join(" "))
+      }`,
       `        __vaultsh_variadic=${command.variadic ? 1 : ""}`,
-      `        __vaultsh_subs=(${
-        command.subcommands.map(([name, text]) => posixQuote(`${name}:${text}`)).join(" ")
-      })`,
+      `        __vaultsh_subs=${subs}`,
       "        ;;",
     );
   }
-  lines.push("    (*) return 1 ;;", "    esac", "}", "");
+  const commands = zsh
+    ? model.commands.map((c) => posixQuote(`${c.name}:${c.description}`))
+    : model.commands.map((c) => c.name);
+  const programFlags = zsh
+    ? described(model.programFlags)
+    : model.programFlags.flatMap((f) => f.names);
   lines.push(
-    "# Sets __vaultsh_list to the words of list $1 (commands and program-flags with descriptions).",
-    "# shellcheck disable=SC2016 # descriptions are text, not expansions",
+    "    *) return 1 ;;",
+    "    esac",
+    "}",
+    "",
+    "# Sets __vaultsh_list to the words of list $1 (commands, program-flags, or a value list).",
+    ...(zsh ? ["# shellcheck disable=SC2016 # descriptions are text, not expansions"] : []),
     "__vaultsh_words() {",
     "    case $1 in",
-    `    (commands) __vaultsh_list=(${
-      model.commands.map((c) => posixQuote(`${c.name}:${c.description}`)).join(" ")
-    }) ;;`,
-    `    (program-flags) __vaultsh_list=(${described(model.programFlags).join(" ")}) ;;`,
+    `    commands) __vaultsh_list=${array(commands)} ;;`,
+    `    program-flags) __vaultsh_list=${array(programFlags)} ;;`,
+    ...[...model.lists].map(([name, words]) => `    ${name}) __vaultsh_list=${array(words)} ;;`),
+    "    *) __vaultsh_list=() ;;",
+    "    esac",
+    "}",
+    "",
   );
-  for (const [name, words] of model.lists) {
-    lines.push(`    (${name}) __vaultsh_list=(${words.join(" ")}) ;;`);
-  }
-  lines.push("    (*) __vaultsh_list=() ;;", "    esac", "}", "");
   return lines.join("\n");
 }
 

@@ -77,11 +77,9 @@ export function groupHelp(program: string, row: CommandRow, width: number): stri
 
 /** `list|ls [options]`, `exec [options] <profile> [command...]`: a row in the command list. */
 function commandTerm(row: CommandRow): string {
-  return [
-    [row.name, ...row.aliases.slice(0, 1)].join("|"),
-    ...(Object.keys(row.options).length > 0 ? ["[options]"] : []),
-    ...row.args.map(argTerm),
-  ].join(" ");
+  // every command takes --debug
+  return [[row.name, ...row.aliases.slice(0, 1)].join("|"), "[options]", ...row.args.map(argTerm)]
+    .join(" ");
 }
 
 function optionDescription(option: OptionSpec): string {

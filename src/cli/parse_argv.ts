@@ -29,6 +29,8 @@ export type Invocation =
     readonly command: CommandRow;
     readonly args: readonly unknown[];
     readonly options: Readonly<Record<string, unknown>>;
+    /** `--debug`, before the command or among its options. */
+    readonly debug: boolean;
   };
 
 const VERSION: OptionSpec = {
@@ -38,9 +40,16 @@ const VERSION: OptionSpec = {
   description: "output the version number",
 };
 
+/** Every command takes it, and so does the program before the command. */
+export const DEBUG: OptionSpec = {
+  kind: "flag",
+  long: "--debug",
+  description: "trace to stderr, as VAULTSH_DEBUG=1",
+};
+
 /** Parses `argv` (without the program name); usage errors throw UsageError (exit 2). */
 export function parseArgv(program: Program, argv: readonly string[]): Invocation {
-  const usage = (why: string): never => {
+  const usage = (why: string, guess?: string): never => {
     const words = argv.filter((arg) => !arg.startsWith("-"));
     let command = words[0];
     // a group's command: `see 'vaultsh sso populate --help'`
@@ -48,43 +57,54 @@ export function parseArgv(program: Program, argv: readonly string[]): Invocation
     if (group !== undefined && findSub(group, words[1]) !== undefined) {
       command = `${command} ${words[1]}`;
     }
-    throw new UsageError(
-      "usage",
-      why,
-      command === undefined
-        ? `see '${program.name} --help'`
-        : `see '${program.name} ${command} --help'`,
-    );
+    const see = command === undefined
+      ? `see '${program.name} --help'`
+      : `see '${program.name} ${command} --help'`;
+    throw new UsageError("usage", why, guess === undefined ? see : `${guess} ${see}`);
   };
   return parseProgram(program, argv, usage);
 }
 
-type Fail = (why: string) => never;
+/** Throws the usage error: `why`, and a hint led by `guess` (a did-you-mean). */
+type Fail = (why: string, guess?: string) => never;
 
 function parseProgram(program: Program, argv: readonly string[], fail: Fail): Invocation {
-  const printHelp = (stream: "stdout" | "stderr"): Invocation => ({
+  const printHelp = (stream: "stdout" | "stderr", code = 0): Invocation => ({
     kind: "print",
     text: programHelp(
       {
         name: program.name,
         description: program.description,
-        options: [[optionFlags(VERSION), VERSION.description]],
+        options: [VERSION, DEBUG].map((option) => [optionFlags(option), option.description]),
         commands: program.commands,
       },
       helpWidth(stream),
     ),
     stream,
-    code: 0,
+    code,
   });
+  const unknownCommand = (name: string): never => {
+    const visible = program.commands.filter((row) => !row.hidden);
+    const names = visible.flatMap((row) => [row.name, ...row.aliases.slice(0, 1)]);
+    const guess = didYouMean(name, [...names, "help"]);
+    // not "see 'vaultsh <name> --help'": that would be another unknown command
+    const see = `see '${program.name} --help'`;
+    throw new UsageError(
+      "usage",
+      `unknown command '${name}'`,
+      guess === undefined ? see : `${guess} ${see}`,
+    );
+  };
   const find = (name: string | undefined) =>
     name === undefined
       ? undefined
       : program.commands.find((row) => row.name === name || row.aliases.includes(name));
 
   let version = false;
+  let debug = false;
   const { operands, unknown } = scan(argv, {
-    find: (arg) => VERSION.long === arg || VERSION.short === arg ? VERSION : undefined,
-    set: () => version = true,
+    find: (arg) => [VERSION, DEBUG].find((option) => option.long === arg || option.short === arg),
+    set: (option) => option === VERSION ? version = true : debug = true,
     isCommand: (arg) => find(arg) !== undefined || arg === "help",
     fail,
   });
@@ -92,29 +112,27 @@ function parseProgram(program: Program, argv: readonly string[], fail: Fail): In
 
   const command = find(operands[0]);
   if (command !== undefined && command.subcommands.length > 0) {
-    return parseGroup(program.name, command, unknown, fail);
+    const parsed = parseGroup(program.name, command, unknown, fail);
+    return parsed.kind === "run" && debug ? { ...parsed, debug } : parsed;
   }
   if (command !== undefined) {
-    return parseCommand(program.name, command, operands.slice(1), unknown, fail);
+    const parsed = parseCommand(program.name, command, operands.slice(1), unknown, fail);
+    return parsed.kind === "run" && debug ? { ...parsed, debug } : parsed;
   }
   if (operands[0] === "help") {
     const name = operands[1];
     if (name === undefined || name === "") return printHelp("stdout");
     const wanted = find(name);
-    if (wanted === undefined) return printHelp("stderr");
+    if (wanted === undefined) return unknownCommand(name);
     const sub = findSub(wanted, operands[2]);
     if (sub !== undefined) return commandHelpOutput(`${program.name} ${wanted.name}`, sub);
     return commandHelpOutput(program.name, wanted);
   }
-  if (operands.length === 0 && unknown.length === 0) return printHelp("stderr");
+  // nothing to do is a usage error too: the help says what there is
+  if (operands.length === 0 && unknown.length === 0) return printHelp("stderr", 2);
   if (unknown.some(isHelp)) return printHelp("stdout");
-  if (operands.length > 0) {
-    const names = program.commands.filter((row) => !row.hidden).flatMap((
-      row,
-    ) => [row.name, ...row.aliases.slice(0, 1)]);
-    return fail(`unknown command '${operands[0]}'${suggest(operands[0]!, [...names, "help"])}`);
-  }
-  return fail(unknownOption(unknown[0]!, [VERSION]));
+  if (operands.length > 0) return unknownCommand(operands[0]!);
+  return fail(...unknownOption(unknown[0]!, [VERSION, DEBUG]));
 }
 
 function parseCommand(
@@ -125,7 +143,8 @@ function parseCommand(
   fail: Fail,
 ): Invocation {
   const specs = Object.entries(command.options);
-  const keys = new Map(specs.map(([key, option]) => [option, key]));
+  const keys = new Map<OptionSpec, string>(specs.map(([key, option]) => [option, key]));
+  let debug = false;
   const values: Record<string, unknown> = {};
   for (const [key, option] of specs) {
     values[key] = option.kind === "negated"
@@ -135,8 +154,13 @@ function parseCommand(
       : undefined;
   }
   const parsed = scan(rest, {
-    find: (arg) => [...keys.keys()].find((option) => option.long === arg || option.short === arg),
+    find: (arg) =>
+      [...keys.keys(), DEBUG].find((option) => option.long === arg || option.short === arg),
     set: (option, text) => {
+      if (option === DEBUG) {
+        debug = true;
+        return;
+      }
       const key = keys.get(option)!;
       if (option.kind === "flag") values[key] = true;
       else if (option.kind === "negated") values[key] = false;
@@ -149,7 +173,20 @@ function parseCommand(
   });
   if (parsed.unknown.some(isHelp)) return commandHelpOutput(programName, command);
   if (parsed.unknown.length > 0) {
-    return fail(unknownOption(parsed.unknown[0]!, Object.values(command.options)));
+    const flag = parsed.unknown[0]!;
+    const last = command.args.at(-1);
+    if (last?.variadic === true && last.complete === "command" && parsed.operands.length >= 2) {
+      // exec PROFILE aws s3 ls --recursive: the option was meant for the command
+      const [profile, ...words] = parsed.operands;
+      throw new UsageError(
+        "usage",
+        `unknown option '${flag}'`,
+        `options for the command go after --: ${programName} ${command.name} ${profile} -- ${
+          [...words, ...parsed.unknown].join(" ")
+        }`,
+      );
+    }
+    return fail(...unknownOption(flag, [...Object.values(command.options), DEBUG]));
   }
 
   const words = [...operandsBefore, ...parsed.operands];
@@ -168,7 +205,7 @@ function parseCommand(
       } but got ${words.length}: ${words.join(", ")}.`,
     );
   }
-  return { kind: "run", command, args, options: values };
+  return { kind: "run", command, args, options: values, debug };
 }
 
 /**
@@ -193,7 +230,7 @@ function parseGroup(
   const sub = findSub(group, word);
   if (sub === undefined) {
     const names = group.subcommands.filter((row) => !row.hidden).map((row) => row.name);
-    return fail(`unknown command '${group.name} ${word}'${suggest(word, names)}`);
+    return fail(`unknown command '${group.name} ${word}'`, didYouMean(word, names));
   }
   return parseCommand(`${programName} ${group.name}`, sub, [], rest.slice(1), fail);
 }
@@ -208,7 +245,7 @@ function commandHelpOutput(programName: string, command: CommandRow): Invocation
     kind: "print",
     text: command.subcommands.length > 0
       ? groupHelp(programName, command, helpWidth("stdout"))
-      : commandHelp(programName, command, [], helpWidth("stdout")),
+      : commandHelp(programName, command, [DEBUG], helpWidth("stdout")),
     stream: "stdout",
     code: 0,
   };
@@ -218,17 +255,31 @@ function isHelp(arg: string): boolean {
   return arg === "-h" || arg === "--help";
 }
 
-function unknownOption(flag: string, options: readonly OptionSpec[]): string {
-  if (!flag.startsWith("--")) return `unknown option '${flag}'`;
-  const longs = options.filter((option) => option.hidden !== true).map((option) => option.long);
-  return `unknown option '${flag}'${suggest(flag, [...longs, "--help"])}`;
+/** The error for an unknown option, and a guess at the option meant. */
+function unknownOption(
+  flag: string,
+  options: readonly OptionSpec[],
+): [string, string | undefined] {
+  const longs = [
+    ...options.filter((option) => option.hidden !== true).map((option) => option.long),
+    "--help",
+  ];
+  const why = `unknown option '${flag}'`;
+  if (flag.startsWith("--")) return [why, didYouMean(flag, longs)];
+  // -f where no option is -f: the long options starting with f (export --format)
+  const letter = /^-([A-Za-z])$/.exec(flag)?.[1];
+  const starting = letter === undefined ? [] : longs.filter((long) => long[2] === letter);
+  return [why, guessText(starting)];
 }
 
-function suggest(word: string, candidates: readonly string[]): string {
-  const similar = closeMatches(word, candidates);
-  if (similar.length > 1) return `\n(Did you mean one of ${similar.join(", ")}?)`;
-  if (similar.length === 1) return `\n(Did you mean ${similar[0]}?)`;
-  return "";
+function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  return guessText(closeMatches(word, candidates));
+}
+
+function guessText(names: readonly string[]): string | undefined {
+  if (names.length > 1) return `did you mean one of ${names.join(", ")}?`;
+  if (names.length === 1) return `did you mean ${names[0]}?`;
+  return undefined;
 }
 
 interface Level {

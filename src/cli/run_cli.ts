@@ -1,4 +1,5 @@
 /** Runs a command line: parse it against the command table, then print or run what it asks. */
+import * as log from "../log.ts";
 import { writeStdout } from "../util/stdout.ts";
 import { COMMANDS } from "./command_table.ts";
 import { parseArgv, type Program } from "./parse_argv.ts";
@@ -20,6 +21,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     else writeStderr(invocation.text);
     return invocation.code;
   }
+  if (invocation.debug) log.enableDebug();
   return (await invocation.command.run(invocation.args, invocation.options)) ?? 0;
 }
 

@@ -2,7 +2,7 @@
  * Options several commands share, declared once: the credential flags of every
  * credential-producing command, and `--backend`.
  */
-import type { CredentialFlags } from "../commands/credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 import { UsageError } from "../errors.ts";
 import { parseDuration } from "../util/duration.ts";
 import type { FlagOption, NegatedOption, OptionValues, ValueOption } from "./command_spec.ts";

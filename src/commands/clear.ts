@@ -1,7 +1,9 @@
-/** `vaultsh clear [profile]`: delete cached sessions, all or one profile's. */
+/** `vaultsh clear [profile]`: delete cached sessions, all or one profile's, and stop their servers. */
 import { App } from "../app.ts";
 import { clearSessions } from "../credentials/clear_sessions.ts";
+import { requireKnownProfile } from "../credentials/known_profile.ts";
 import * as log from "../log.ts";
+import { stopServers } from "../server/stop_servers.ts";
 
 export async function clearCommand(
   profile: string | undefined,
@@ -9,6 +11,7 @@ export async function clearCommand(
   app?: App,
 ): Promise<void> {
   app ??= App.fromEnv(options);
+  if (profile !== undefined) await requireKnownProfile(app, profile);
   const keychain = await app.keychain();
   const count = await clearSessions(keychain, profile === undefined ? {} : { profile });
   log.info(
@@ -16,4 +19,6 @@ export async function clearCommand(
       profile === undefined ? "" : ` of "${profile}"`
     }`,
   );
+  // a running server would go on serving what it holds in memory
+  await stopServers(app.settings, profile === undefined ? undefined : new Set([profile]));
 }

@@ -1,12 +1,12 @@
 /** `vaultsh exec <profile> [-- cmd args...]`: run a command with the profile's credentials. */
 import { App } from "../app.ts";
 import { credentialEnv } from "../credentials/credential_env.ts";
-import { refuseNesting } from "../credentials/nested_guard.ts";
+import { EXEC_VARIABLE, refuseNesting } from "../credentials/nested_guard.ts";
 import { resolveCredentials } from "../credentials/resolve_credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { childEnv } from "../util/child_env.ts";
-import type { CredentialFlags } from "./credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
 /** Signals a parent forwards. SIGINT/SIGQUIT from the terminal reach the child directly (same
  * process group); forwarding them too would deliver every Ctrl-C twice. */
@@ -28,6 +28,8 @@ export async function execCommand(
     if (value === null) delete childEnvironment[key];
     else childEnvironment[key] = value;
   }
+  // so a vaultsh exec inside this command knows it is nested
+  childEnvironment[EXEC_VARIABLE] = profile;
 
   const argv = command.length > 0 ? command : [env.SHELL || "/bin/sh"];
   if (command.length === 0) {

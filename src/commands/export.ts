@@ -4,7 +4,7 @@ import { rfc3339 } from "../credentials/credential_env.ts";
 import { resolveCredentials } from "../credentials/resolve_credentials.ts";
 import { UsageError } from "../errors.ts";
 import { writeStdout } from "../util/stdout.ts";
-import type { CredentialFlags } from "./credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
 export const EXPORT_FORMATS = ["env", "json", "ini"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

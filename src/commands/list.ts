@@ -1,7 +1,7 @@
 /** `vaultsh list [--names]`: profiles, where their credentials come from, cached sessions. */
 import { App } from "../app.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
-import { sessionKey, type SsoSessionConfig } from "../aws/sso_config.ts";
+import { sessionKey, type SsoSessionConfig, ssoSessionOf } from "../aws/sso_config.ts";
 import {
   parseSessionName,
   type SessionName,
@@ -23,6 +23,7 @@ export interface ListOptions {
 const SHORT_TYPE: Record<SessionName["type"], string> = {
   "sts.GetSessionToken": "mfa-session",
   "sts.AssumeRole": "role",
+  "sts.AssumeRoleWithWebIdentity": "web-identity",
   "credential_process": "process",
   "shell.Stash": "stash",
   "sso.Token": "sso-token",
@@ -51,10 +52,10 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
 
   const rows: string[][] = [];
   const sources = new Map<ProfileConfig, string>();
-  for (const name of config.profileNames()) {
+  const profileRow = (name: string) => {
     let profile: ProfileConfig | undefined;
     try {
-      profile = config.resolve(name);
+      profile = config.resolve(name, { storedKeys: keys });
     } catch (error) {
       log.warn(errorMessage(error)); // names the profile and the file already
     }
@@ -66,19 +67,31 @@ export async function listCommand(options: ListOptions, app?: App): Promise<void
       profile?.roleArn ??
         (profile?.sso === undefined ? "-" : `${profile.sso.roleName} in ${profile.sso.accountId}`),
       keys.has(name) ? "yes" : "no",
-      describeSessions(sessions, name, now, profile?.ssoSession),
-    ]);
-  }
-  for (const name of keys) {
-    if (!config.hasProfile(name)) {
-      rows.push([
+      describeSessions(
+        sessions,
         name,
-        "keychain (no config section)",
-        "-",
-        "yes",
-        describeSessions(sessions, name, now),
-      ]);
+        now,
+        profile === undefined ? undefined : ssoSessionOf(profile),
+      ),
+    ]);
+  };
+  const names = config.profileNames();
+  for (const name of names) profileRow(name);
+  const listed = new Set(names);
+  for (const name of keys) {
+    if (listed.has(name)) continue;
+    // a key stored under an otherwise empty [default] is still that profile's
+    if (config.hasProfile(name)) {
+      profileRow(name);
+      continue;
     }
+    rows.push([
+      name,
+      "keychain (no config section)",
+      "-",
+      "yes",
+      describeSessions(sessions, name, now),
+    ]);
   }
   writeStdout(renderTable(["PROFILE", "CREDENTIALS", "ROLE", "KEY", "SESSIONS"], rows));
 }
@@ -111,9 +124,9 @@ function describeSource(
       : link.credentialProcess !== undefined
       ? "credential_process"
       : link.sso !== undefined
-      ? link.sso.session.name === undefined
-        ? `sso ${link.sso.session.startUrl}`
-        : `sso-session ${link.sso.session.name}`
+      ? link.sso.session === undefined
+        ? `sso ${link.sso.startUrl}`
+        : `sso-session ${link.sso.session}`
       : credentialsFileKeys(link.name) !== undefined
       ? "credentials file"
       : "-";

@@ -29,7 +29,7 @@ import * as log from "../log.ts";
 import { childEnv } from "../util/child_env.ts";
 import { openInBrowser } from "../util/open_in_browser.ts";
 import { writeStdout } from "../util/stdout.ts";
-import type { CredentialFlags } from "./credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
 export interface LoginOptions extends CredentialFlags {
   /** Print the URL instead of opening a browser. */

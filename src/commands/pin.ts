@@ -2,6 +2,7 @@
 import { App } from "../app.ts";
 import { ioFailure } from "../util/io_failure.ts";
 import { validateProfileName } from "../aws/config_writer.ts";
+import { requireKnownProfile } from "../credentials/known_profile.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { MARKER_FILE, parseMarker, showPath } from "../marker/marker.ts";
@@ -12,10 +13,7 @@ import { recheckShell } from "../session/recheck_shell.ts";
 export async function pinCommand(profile: string, app?: App): Promise<void> {
   validateProfileName(profile);
   app ??= App.fromEnv();
-  const config = await app.config();
-  if (!config.hasProfile(profile)) {
-    log.warn(`profile "${profile}" is not in ${config.configFile} (yet)`);
-  }
+  await requireKnownProfile(app, profile);
   const path = `${Deno.cwd()}/${MARKER_FILE}`;
   const content = new TextEncoder().encode(`${profile}\n`);
   parseMarker(content, path); // the marker's own rules (SPEC §4) are stricter than the config's

@@ -4,6 +4,7 @@ import { dependentProfiles } from "../aws/dependent_profiles.ts";
 import { clearSessions } from "../credentials/clear_sessions.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
+import { stopServers } from "../server/stop_servers.ts";
 import { prompt } from "../tty.ts";
 
 export interface RemoveOptions {
@@ -39,11 +40,13 @@ export async function removeCommand(
   await keychain.delete(profile);
   // sessions derived from the key (its MFA session, roles sourced from it) go with it
   let sessions = await clearSessions(keychain, { profile });
-  for (const dependent of dependentProfiles(await app.config(), profile)) {
+  const dependents = dependentProfiles(await app.config(), profile);
+  for (const dependent of dependents) {
     sessions += await clearSessions(keychain, { profile: dependent });
   }
   log.info(
     `deleted the key for "${profile}"` +
       (sessions > 0 ? ` and ${sessions} cached session${sessions === 1 ? "" : "s"}` : ""),
   );
+  await stopServers(app.settings, new Set([profile, ...dependents]));
 }

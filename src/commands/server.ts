@@ -15,7 +15,7 @@ import { serverEnv } from "../server/server_env.ts";
 import { ServerRegistry } from "../server/server_registry.ts";
 import { writeStdout } from "../util/stdout.ts";
 import { renderTable } from "../util/table.ts";
-import type { CredentialFlags } from "./credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
 /** The credential flags it shares with `use` and `exec`, and its own modes. */
 export interface ServerCommandOptions
@@ -28,6 +28,13 @@ export interface ServerCommandOptions
   /** Internal: the detached child ensureServer starts. */
   readonly background?: true | undefined;
 }
+
+/** What `server stop`, `server list`, `server detach` were probably meant as. */
+const MODE_WORDS: Readonly<Record<string, string>> = {
+  stop: "to stop servers: vaultsh server --stop <profile>",
+  list: "to list servers: vaultsh server --list",
+  detach: "to start one in the background: vaultsh server --detach <profile>",
+};
 
 export async function serverCommand(
   profile: string | undefined,
@@ -51,7 +58,18 @@ export async function serverCommand(
     return;
   }
   if (profile === undefined) {
-    throw new UsageError("server", "missing profile", "vaultsh server <profile>");
+    throw options.stop === true
+      ? new UsageError(
+        "server",
+        "--stop needs the profile whose servers to stop",
+        "vaultsh server --stop <profile> (vaultsh server --list shows the running servers)",
+      )
+      : new UsageError("server", "missing profile", "vaultsh server <profile>");
+  }
+  const mode = MODE_WORDS[profile];
+  if (mode !== undefined && !(await app.config()).hasProfile(profile)) {
+    // `vaultsh server stop`: a mode typed without its dashes
+    throw new UsageError("server", `"${profile}" is not a profile`, mode);
   }
 
   if (options.stop === true) {

@@ -4,19 +4,35 @@ import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { findMarker } from "../marker/find_marker.ts";
 import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
+import { markerExposure } from "../marker/marker_exposure.ts";
 import { TrustStore } from "../marker/trust_store.ts";
 import { recheckShell } from "../session/recheck_shell.ts";
+
+export interface TrustOptions {
+  /** Allow a marker another user controls (owned by them, or in a world-writable directory). */
+  readonly force?: true | undefined;
+}
 
 export async function trustCommand(
   decision: "allow" | "deny",
   path: string | undefined,
   app?: App,
+  options: TrustOptions = {},
 ): Promise<void> {
   app ??= App.fromEnv();
   const marker = await governingMarker(path ?? Deno.cwd());
   const trust = new TrustStore(`${app.settings.dataDir}/trust`);
   if (decision === "allow") {
     const { marker: parsed, content } = await loadMarker(marker);
+    const exposure = await markerExposure(marker);
+    if (exposure !== undefined) {
+      if (options.force !== true) {
+        throw new VaultshError(`marker ${showPath(marker)}`, exposure, {
+          hint: `read it; to trust it anyway: vaultsh allow --force ${showPath(marker)}`,
+        });
+      }
+      log.warn(`allowing ${showPath(marker)} although ${exposure}`);
+    }
     await trust.allow(marker, content);
     log.info(`allowed ${showPath(marker)} (profile "${parsed.profile}")`);
   } else {

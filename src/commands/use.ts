@@ -3,7 +3,7 @@ import { App } from "../app.ts";
 import { UsageError } from "../errors.ts";
 import { runSync, shellContext } from "../session/run_sync.ts";
 import { writeStdout } from "../util/stdout.ts";
-import type { CredentialFlags } from "./credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
 export async function useCommand(
   profile: string | undefined,

@@ -2,8 +2,10 @@
  * Caching as a decorator around any provider (aws-vault's CachedSessionProvider): sessions live in
  * the keychain under a structured name (session_name.ts) and are reused while at least `minTtl`
  * seconds remain. Renewal happens under a per-key lock and re-checks the cache once the lock is
- * held, so parallel shells make one STS call and never spend an MFA code twice.
+ * held, so parallel shells make one STS call and never spend an MFA code twice. Fresh credentials
+ * that cannot be cached (a full disk) still serve the command that got them, with one warning.
  */
+import { errorMessage, VaultshError } from "../errors.ts";
 import { type Keychain, KeychainError } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
 import { withFileLock } from "../util/file_lock.ts";
@@ -60,7 +62,14 @@ export class CachedProvider implements CredentialsProvider {
         const renewed = await this.cached();
         if (renewed !== undefined) return renewed;
         const fresh = await this.#options.inner.retrieve();
-        if (fresh.expiration !== undefined) await this.#store(fresh);
+        if (fresh.expiration !== undefined) {
+          try {
+            await this.#store(fresh);
+          } catch (error) {
+            // a full disk or a read-only keychain must not cost the MFA code just spent
+            warnNotCached(error);
+          }
+        }
         return fresh;
       },
     );
@@ -123,4 +132,17 @@ export class CachedProvider implements CredentialsProvider {
     await keychain.set(name, JSON.stringify(toStored(credentials)));
     for (const item of older) await keychain.delete(item);
   }
+}
+
+let warned = false;
+
+/** One line per run, however many links of a chain could not be cached. */
+function warnNotCached(error: unknown): void {
+  const why = error instanceof VaultshError ? `${error.what}: ${error.why}` : errorMessage(error);
+  if (warned) {
+    log.debug(`could not cache the new credentials either: ${why}`);
+    return;
+  }
+  warned = true;
+  log.warn(`could not cache the new credentials (${why}); they serve this command only`);
 }

@@ -1,5 +1,5 @@
 /**
- * Builds the provider chain for a profile (SPEC §5; aws-vault's GetProviderForProfile):
+ * Builds the provider chain for a profile (aws-vault's GetProviderForProfile):
  *
  *   account_b ──AssumeRole (cached per profile + role)──▶ jumpuser's MFA session
  *   jumpuser  ──GetSessionToken + MFA (cached per profile + serial)──▶ long-term key (keychain)
@@ -8,7 +8,7 @@
  * so one code covers all accounts for the session's lifetime.
  */
 import type { ProfileConfig } from "../aws/profile_config.ts";
-import type { SsoProfileConfig } from "../aws/sso_config.ts";
+import { type SsoProfileConfig, ssoProfileConfig } from "../aws/sso_config.ts";
 import type { Sts } from "../aws/sts.ts";
 import { VaultshError } from "../errors.ts";
 import type { Keychain } from "../keychain/keychain.ts";
@@ -21,9 +21,11 @@ import { CredentialProcessProvider } from "./credential_process_provider.ts";
 import type { Credentials } from "../aws/credentials.ts";
 import { CredentialsFileProvider } from "./credentials_file_provider.ts";
 import { KeychainKeyProvider } from "./keychain_key_provider.ts";
-import type { MfaCodeSource } from "./mfa.ts";
+import type { SpendMfa } from "./mfa_spender.ts";
 import type { CredentialsProvider } from "./provider.ts";
+import type { SessionType } from "./session_name.ts";
 import { SessionTokenProvider } from "./session_token_provider.ts";
+import { WebIdentityProvider } from "./web_identity_provider.ts";
 import { roleCredentialsKey } from "../sso/sso_items.ts";
 
 /** AWS caps role sessions made from temporary credentials ("role chaining") at one hour. */
@@ -36,7 +38,8 @@ export interface ChainDeps {
   readonly storedItems: ReadonlySet<string>;
   readonly credentialsFileKeys: (profile: string) => Credentials | undefined;
   readonly stsFor: (profile: ProfileConfig) => Sts;
-  readonly mfa: MfaCodeSource;
+  /** Spends MFA codes: one device's calls take turns, no code is sent twice. */
+  readonly mfa: SpendMfa;
   readonly now: () => Date;
   /**
    * IAM Identity Center GetRoleCredentials for a profile (cached here per profile); undefined
@@ -58,6 +61,8 @@ interface Link {
   readonly longTerm: boolean;
   /** The MFA serial these credentials already proved (an MFA session or a role assumed with MFA). */
   readonly mfaProved?: string | undefined;
+  /** The profile's own role is already assumed (AssumeRoleWithWebIdentity). */
+  readonly roleAssumed?: boolean;
 }
 
 export function providerFor(
@@ -65,113 +70,173 @@ export function providerFor(
   deps: ChainDeps,
   options: ChainOptions = {},
 ): CredentialsProvider {
-  return build(target, undefined, deps, options, []).provider;
+  return build(target, [], deps, options).provider;
 }
 
+/**
+ * The link for `profile`, whose credentials feed `above` (the profiles from the target down to
+ * the one just above this, empty for the target itself).
+ */
 function build(
   profile: ProfileConfig,
-  child: ProfileConfig | undefined,
+  above: readonly ProfileConfig[],
   deps: ChainDeps,
   options: ChainOptions,
-  seen: string[],
 ): Link {
-  if (seen.includes(profile.name)) {
+  if (above.some((link) => link.name === profile.name)) {
+    const names = [...above.map((link) => link.name), profile.name];
     throw new VaultshError(
       `profile "${profile.name}"`,
-      `source_profile loop: ${[...seen, profile.name].join(" -> ")}`,
+      `source_profile loop: ${names.slice(names.indexOf(profile.name)).join(" -> ")}`,
     );
   }
-  const chain = [...seen, profile.name];
-  const isTarget = child === undefined;
-  const base = baseLink(profile, deps, options, chain);
+  const isTarget = above.length === 0;
+  let base = baseLink(profile, above, deps, options);
+  // its role came with the web identity token: that link is this profile's credentials
+  if (base.roleAssumed === true) return { ...base, roleAssumed: false };
 
-  if (profile.roleArn !== undefined) {
-    const duration = (isTarget ? options.durationSeconds : undefined) ?? profile.durationSeconds ??
-      deps.settings.roleTtl ?? 3600;
-    const needsMfa = profile.mfaSerial !== undefined && base.mfaProved !== profile.mfaSerial;
-    if (!base.longTerm && duration > CHAINED_ROLE_LIMIT) {
-      throw new VaultshError(
-        `profile "${profile.name}"`,
-        `a role assumed from temporary credentials lasts at most 1h, not ${duration} s`,
-        {
-          hint: fromSso(profile)
-            ? "lower duration_seconds/--duration: IAM Identity Center gives temporary credentials only"
-            : "lower duration_seconds/--duration, or assume the role straight from the key with --no-session",
-        },
-      );
-    }
-    const roleProvider = new AssumeRoleProvider({
+  if (base.longTerm && options.noSession !== true && primes(profile, above)) {
+    // the target alone gets a session of its own; a session feeding roles lasts longer
+    const alone = isTarget && profile.roleArn === undefined;
+    const session = new SessionTokenProvider({
       profile: profile.name,
       source: base.provider,
       sts: deps.stsFor(profile),
-      role: {
-        roleArn: profile.roleArn,
-        roleSessionName: profile.roleSessionName ?? defaultSessionName(deps),
-        durationSeconds: duration,
-        ...(profile.externalId === undefined ? {} : { externalId: profile.externalId }),
-        ...(profile.sourceIdentity === undefined ? {} : { sourceIdentity: profile.sourceIdentity }),
-        ...(profile.sessionTags === undefined ? {} : { tags: profile.sessionTags }),
-        ...(profile.transitiveSessionTags === undefined
-          ? {}
-          : { transitiveTagKeys: profile.transitiveSessionTags }),
-      },
-      mfaSerial: needsMfa ? profile.mfaSerial : undefined,
+      durationSeconds: alone
+        ? options.durationSeconds ?? profile.sessionDurationSeconds ?? 3600
+        : profile.chainedSessionDurationSeconds ?? 43200,
+      mfaSerial: profile.mfaSerial,
       mfaProcess: profile.mfaProcess,
       mfa: deps.mfa,
     });
-    return {
-      provider: cached(roleProvider, "sts.AssumeRole", profile.name, profile.roleArn, deps),
+    base = {
+      provider: cached(session, "sts.GetSessionToken", profile.name, profile.mfaSerial ?? "", deps),
       longTerm: false,
-      mfaProved: needsMfa ? profile.mfaSerial : base.mfaProved,
+      mfaProved: profile.mfaSerial,
     };
   }
+  if (profile.roleArn === undefined) return base;
 
-  if (!base.longTerm || options.noSession === true) return base;
-
-  if (!isTarget) {
-    // A GetSessionToken session may feed the child's AssumeRole only when it proves the MFA the
-    // child asks for and the child's role fits the one-hour cap on roles from temporary creds.
-    const childDuration = child.durationSeconds ?? deps.settings.roleTtl ?? 3600;
-    const shared = child.mfaSerial !== undefined && child.mfaSerial === profile.mfaSerial;
-    if (!shared) return base;
-    if (childDuration > CHAINED_ROLE_LIMIT) {
-      log.debug(
-        `profile ${child.name}: role lasts ${childDuration} s > 1h, assuming it straight from ${profile.name}'s key`,
-      );
-      return base;
-    }
-  }
-  const sessionDuration = (isTarget ? options.durationSeconds : undefined) ??
-    deps.settings.sessionTtl ??
-    (isTarget ? 3600 : 43200);
-  const session = new SessionTokenProvider({
+  const requested = profile.durationSeconds ?? 3600;
+  const duration = base.longTerm ? requested : Math.min(requested, CHAINED_ROLE_LIMIT);
+  const needsMfa = profile.mfaSerial !== undefined && base.mfaProved !== profile.mfaSerial;
+  const roleProvider = new AssumeRoleProvider({
     profile: profile.name,
     source: base.provider,
     sts: deps.stsFor(profile),
-    durationSeconds: sessionDuration,
-    mfaSerial: profile.mfaSerial,
+    role: {
+      roleArn: profile.roleArn,
+      roleSessionName: profile.roleSessionName ?? defaultSessionName(deps),
+      durationSeconds: duration,
+      ...(profile.externalId === undefined ? {} : { externalId: profile.externalId }),
+      ...(profile.sourceIdentity === undefined ? {} : { sourceIdentity: profile.sourceIdentity }),
+      ...(profile.sessionTags === undefined ? {} : { tags: profile.sessionTags }),
+      ...(profile.transitiveSessionTags === undefined
+        ? {}
+        : { transitiveTagKeys: profile.transitiveSessionTags }),
+    },
+    ...(duration < requested ? { cappedFrom: requested } : {}),
+    mfaSerial: needsMfa ? profile.mfaSerial : undefined,
     mfaProcess: profile.mfaProcess,
     mfa: deps.mfa,
   });
   return {
-    provider: cached(session, "sts.GetSessionToken", profile.name, profile.mfaSerial ?? "", deps),
+    provider: cached(roleProvider, "sts.AssumeRole", profile.name, profile.roleArn, deps),
     longTerm: false,
-    mfaProved: profile.mfaSerial,
+    mfaProved: needsMfa ? profile.mfaSerial : base.mfaProved,
   };
 }
 
-/** Where a profile's own credentials come from, before any role or session is layered on. */
+/**
+ * Whether a profile holding long-term keys gets an MFA session (GetSessionToken) first, as
+ * aws-vault decides it:
+ * - the target without a role: the session is what the user asked for;
+ * - the target with a role: no, the role is assumed straight from the key;
+ * - the source of a role: yes when both name the same `mfa_serial` (one code then serves every
+ *   role of the chain for the session's hours), unless the chain has exactly one role and it
+ *   asks for more than 1h (a role from a session is capped at 1h; from the key it is not).
+ */
+function primes(profile: ProfileConfig, above: readonly ProfileConfig[]): boolean {
+  const child = above.at(-1);
+  if (child === undefined) return profile.roleArn === undefined;
+  if (profile.roleArn !== undefined && child.roleArn === undefined) return false;
+  if (child.mfaSerial === undefined || child.mfaSerial !== profile.mfaSerial) return false;
+  const roles = [...above, profile].filter((link) => link.roleArn !== undefined);
+  const single = roles.length === 1 ? roles[0]! : undefined;
+  if (single !== undefined && (single.durationSeconds ?? 3600) > CHAINED_ROLE_LIMIT) {
+    log.debug(
+      `profile ${single.name}: role lasts ${single.durationSeconds} s > 1h, assuming it straight from ${profile.name}'s key`,
+    );
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Where a profile's own credentials come from, before any session or role is layered on, in
+ * aws-vault's order: a stored key or source_profile, IAM Identity Center, a web identity token,
+ * credential_process, then keys in the credentials file.
+ */
 function baseLink(
   profile: ProfileConfig,
+  above: readonly ProfileConfig[],
   deps: ChainDeps,
   options: ChainOptions,
-  chain: string[],
 ): Link {
   if (deps.storedItems.has(profile.name)) {
     return { provider: new KeychainKeyProvider(deps.keychain, profile.name), longTerm: true };
   }
   if (profile.sourceProfile !== undefined) {
-    return build(profile.sourceProfile, profile, deps, options, chain);
+    return build(profile.sourceProfile, [...above, profile], deps, options);
+  }
+  if (profile.sso !== undefined) {
+    if (deps.sso === undefined) {
+      throw new VaultshError(
+        `profile "${profile.name}"`,
+        "its credentials come from IAM Identity Center, which this command does not use",
+      );
+    }
+    // role credentials, like AssumeRole's: a role assumed from them is capped at 1 h
+    const sso = ssoProfileConfig(profile.name, profile.sso);
+    const key = roleCredentialsKey(sso);
+    return {
+      provider: cached(deps.sso(sso), "sso.GetRoleCredentials", key.profile, key.qualifier, deps),
+      longTerm: false,
+    };
+  }
+  const token = profile.webIdentityTokenFile ?? profile.webIdentityTokenProcess;
+  if (token !== undefined) {
+    if (profile.roleArn === undefined) {
+      throw new VaultshError(
+        `profile "${profile.name}"`,
+        `${
+          profile.webIdentityTokenFile === undefined
+            ? "web_identity_token_process"
+            : "web_identity_token_file"
+        } needs role_arn: the role to assume with the token`,
+      );
+    }
+    const webIdentity = new WebIdentityProvider({
+      profile: profile.name,
+      sts: deps.stsFor(profile),
+      token: profile.webIdentityTokenFile === undefined
+        ? { process: profile.webIdentityTokenProcess!, env: childEnv(deps.settings.env) }
+        : { file: profile.webIdentityTokenFile },
+      roleArn: profile.roleArn,
+      roleSessionName: profile.roleSessionName ?? defaultSessionName(deps),
+      durationSeconds: profile.durationSeconds ?? 3600,
+    });
+    return {
+      provider: cached(
+        webIdentity,
+        "sts.AssumeRoleWithWebIdentity",
+        profile.name,
+        profile.roleArn,
+        deps,
+      ),
+      longTerm: false,
+      roleAssumed: true,
+    };
   }
   if (profile.credentialProcess !== undefined) {
     const process = new CredentialProcessProvider(
@@ -193,30 +258,9 @@ function baseLink(
   const fileKeys = deps.credentialsFileKeys(profile.name);
   if (fileKeys !== undefined) {
     return {
-      provider: new CredentialsFileProvider(fileKeys),
+      provider: new CredentialsFileProvider(fileKeys, profile.name),
       longTerm: fileKeys.sessionToken === undefined,
     };
-  }
-  if (profile.sso !== undefined && deps.sso !== undefined) {
-    // role credentials like AssumeRole's: a role assumed from them is capped at 1 h
-    const key = roleCredentialsKey(profile.sso);
-    return {
-      provider: cached(
-        deps.sso(profile.sso),
-        "sso.GetRoleCredentials",
-        key.profile,
-        key.qualifier,
-        deps,
-      ),
-      longTerm: false,
-    };
-  }
-  if (profile.ssoSession !== undefined) {
-    throw new VaultshError(
-      `profile "${profile.name}"`,
-      "it names an IAM Identity Center sign-in but no sso_account_id and sso_role_name",
-      { hint: "vaultsh sso populate <session> adds a profile for each account and role" },
-    );
   }
   throw new VaultshError(
     `profile "${profile.name}"`,
@@ -227,21 +271,9 @@ function baseLink(
   );
 }
 
-/** The profile's own credentials come from IAM Identity Center (itself or its source chain). */
-function fromSso(profile: ProfileConfig): boolean {
-  for (
-    let link: ProfileConfig | undefined = profile;
-    link !== undefined;
-    link = link.sourceProfile
-  ) {
-    if (link.sso !== undefined) return true;
-  }
-  return false;
-}
-
 function cached(
   inner: CredentialsProvider,
-  type: "sts.AssumeRole" | "sts.GetSessionToken" | "credential_process" | "sso.GetRoleCredentials",
+  type: Exclude<SessionType, "shell.Stash">,
   profile: string,
   qualifier: string,
   deps: ChainDeps,

@@ -2,6 +2,7 @@
 import { VaultshError } from "../errors.ts";
 import { runShellCommand } from "../util/shell_command.ts";
 import type { Credentials } from "../aws/credentials.ts";
+import { checkCredentials } from "./credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export class CredentialProcessProvider implements CredentialsProvider {
@@ -51,7 +52,7 @@ export class CredentialProcessProvider implements CredentialsProvider {
         );
       }
     }
-    return {
+    const credentials = {
       accessKeyId: AccessKeyId,
       secretAccessKey: SecretAccessKey,
       ...(typeof SessionToken === "string" && SessionToken !== ""
@@ -59,5 +60,8 @@ export class CredentialProcessProvider implements CredentialsProvider {
         : {}),
       ...(expiration === undefined ? {} : { expiration }),
     };
+    // before the cache sees them
+    checkCredentials(credentials, what);
+    return credentials;
   }
 }

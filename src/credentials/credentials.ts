@@ -1,5 +1,6 @@
 /** Credentials as the keychain holds them: the JSON vaultsh writes, and aws-vault's too. */
 import type { Credentials } from "../aws/credentials.ts";
+import { VaultshError } from "../errors.ts";
 
 /** The JSON shape vaultsh stores in the keychain (the STS `Credentials` shape aws-vault uses). */
 export interface StoredCredentials {
@@ -58,4 +59,28 @@ export function fromStored(json: string): Credentials | undefined {
 export function secondsLeft(credentials: Credentials, now: Date): number {
   if (credentials.expiration === undefined) return Infinity;
   return Math.floor((credentials.expiration.getTime() - now.getTime()) / 1000);
+}
+
+// C0 controls, DEL and C1 controls: a newline in a secret would add a line to `export`'s env or
+// ini output, an escape would drive the terminal it is shown on
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Refuses credentials holding a control character, from any source (credential_process, the
+ * credentials file, a keychain item, an STS answer): no AWS key, secret or token has one, and
+ * every consumer of `export` would be open to injection. The error names the field, never the
+ * value.
+ */
+export function checkCredentials(credentials: Credentials, what: string): void {
+  const fields: [string, string | undefined][] = [
+    ["AccessKeyId", credentials.accessKeyId],
+    ["SecretAccessKey", credentials.secretAccessKey],
+    ["SessionToken", credentials.sessionToken],
+  ];
+  for (const [field, value] of fields) {
+    if (value !== undefined && CONTROL.test(value)) {
+      throw new VaultshError(what, `the credentials' ${field} holds a control character`);
+    }
+  }
 }

@@ -2,7 +2,7 @@
 import { VaultshError } from "../errors.ts";
 import type { Keychain } from "../keychain/keychain.ts";
 import type { Credentials } from "../aws/credentials.ts";
-import { fromStored } from "./credentials.ts";
+import { checkCredentials, fromStored } from "./credentials.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export class KeychainKeyProvider implements CredentialsProvider {
@@ -25,6 +25,7 @@ export class KeychainKeyProvider implements CredentialsProvider {
         hint: `store the key again with: vaultsh add ${this.profile}`,
       });
     }
+    checkCredentials(credentials, `profile "${this.profile}"`);
     return credentials;
   }
 }

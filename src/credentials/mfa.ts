@@ -1,7 +1,8 @@
 /**
  * Where MFA codes come from (SPEC §5.4): `--mfa-token`, else the profile's `mfa_process`, else a
  * prompt on the controlling terminal. A code is single-use at AWS, so a static `--mfa-token` is
- * handed out once; a second need in the same run is an error instead of a doomed STS call.
+ * handed out once; a second need in the same run is an error instead of a doomed STS call. When
+ * a code may be sent (not twice, not by two processes at once) is mfa_spender.ts's business.
  */
 import { VaultshError } from "../errors.ts";
 import { hasTerminal, prompt } from "../tty.ts";
@@ -16,7 +17,14 @@ export interface MfaRequest {
   readonly process?: string | undefined;
 }
 
-export type MfaCodeSource = (request: MfaRequest) => Promise<string>;
+/** Where a request's code comes from: the flag, the profile's `mfa_process`, or a prompt. */
+export type MfaOrigin = "token" | "process" | "prompt";
+
+/** Hands out MFA codes; the caller (mfa_spender.ts) decides when one may be sent. */
+export interface MfaCodeSource {
+  origin(request: MfaRequest): MfaOrigin;
+  code(request: MfaRequest): Promise<string>;
+}
 
 /** Thrown when a code is needed but the caller may not ask for one (the prompt hook). */
 export class MfaRequired extends VaultshError {
@@ -40,7 +48,9 @@ const CODE = /^\d{6}$/;
 
 export function mfaCodeSource(options: MfaOptions): MfaCodeSource {
   let tokenUsed = false;
-  return async (request) => {
+  const origin = (request: MfaRequest): MfaOrigin =>
+    options.token !== undefined ? "token" : request.process !== undefined ? "process" : "prompt";
+  const code = async (request: MfaRequest): Promise<string> => {
     if (options.token !== undefined) {
       if (tokenUsed) {
         throw new VaultshError(
@@ -70,12 +80,13 @@ export function mfaCodeSource(options: MfaOptions): MfaCodeSource {
         { hint: "pass --mfa-token CODE or set mfa_process in the profile" },
       );
     }
-    const code = await prompt(`Enter MFA code for ${request.serial}: `, {
+    const typed = await prompt(`Enter MFA code for ${request.serial}: `, {
       purpose: `profile "${request.profile}"`,
       hint: "pass --mfa-token CODE or set mfa_process in the profile",
     });
-    return checkCode(code.trim(), "the code entered", request);
+    return checkCode(typed.trim(), "the code entered", request);
   };
+  return { origin, code };
 }
 
 function checkCode(code: string, source: string, request: MfaRequest): string {

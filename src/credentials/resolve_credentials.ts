@@ -5,7 +5,9 @@ import { createSts } from "../aws/sts.ts";
 import { stsEndpointFor } from "../aws/sts_endpoint.ts";
 import { providerFor } from "./credential_chain.ts";
 import type { Credentials } from "../aws/credentials.ts";
+import { checkCredentials } from "./credentials.ts";
 import { mfaCodeSource } from "./mfa.ts";
+import { mfaSpender } from "./mfa_spender.ts";
 
 export interface CredentialRequest {
   readonly profile: string;
@@ -43,6 +45,7 @@ export async function resolveProfile(
     ...(request.durationSeconds === undefined ? {} : { durationSeconds: request.durationSeconds }),
     // a name with a stored key is a profile even without a config section (aws-vault does the same)
     allowMissing: storedItems.has(request.profile),
+    storedKeys: storedItems,
   });
   return { profile, storedItems };
 }
@@ -66,10 +69,14 @@ export async function resolveCredentials(
         `profile "${link.name}"`,
         request.background === true ? { maxAttempts: 1 } : {},
       ),
-    mfa: mfaCodeSource({
-      token: request.mfaToken,
-      interactive: request.interactive,
-      env: app.settings.env,
+    mfa: mfaSpender({
+      codes: mfaCodeSource({
+        token: request.mfaToken,
+        interactive: request.interactive,
+        env: app.settings.env,
+      }),
+      lockDir: `${app.settings.runtimeDir}/locks`,
+      lockTimeoutMs: app.settings.lockTimeout * 1000,
     }),
     now,
     // the SSO modules load only when the cached role credentials are not enough
@@ -81,5 +88,7 @@ export async function resolveCredentials(
     }),
   }, { durationSeconds: request.durationSeconds, noSession: request.noSession });
   const credentials = await provider.retrieve();
+  // whatever the source: what leaves here goes into env files, ini files and shells
+  checkCredentials(credentials, `profile "${profile.name}"`);
   return { profile, credentials, region: profile.region };
 }

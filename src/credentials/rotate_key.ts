@@ -2,19 +2,10 @@
  * Key rotation (`vaultsh rotate`): replace the stored long-term access key through IAM
  * (aws-vault's rotate): create a new key, store it, check that it works, delete the old one, and
  * drop every cached session made from the old one. At every failure a working key stays stored.
- *
- * Which credentials call IAM (MFA-protected IAM policies need an MFA session, and IAM refuses
- * session credentials made without MFA):
- * - `--no-session`: the stored key itself;
- * - a role profile in the key's own account: that role's credentials, with the user's name;
- * - otherwise an MFA session of the key's profile (the cached one when there is one, so a code
- *   typed for `vaultsh use` today serves here too), with the `mfa_serial` of the key's profile or,
- *   failing that, the first one along the chain from the named profile;
- * - no `mfa_serial` anywhere: the stored key itself.
- * A role in another account cannot manage the user, so it is skipped for the MFA session.
+ * Which credentials call IAM: rotate_caller.ts.
  */
 import type { App } from "../app.ts";
-import { parseArn, parseRoleArn } from "../aws/arn.ts";
+import { parseArn } from "../aws/arn.ts";
 import type { AwsConfig } from "../aws/aws_config.ts";
 import { dependentProfiles } from "../aws/dependent_profiles.ts";
 import { createIam, type Iam, iamEndpointFor, IamError, maskKeyId } from "../aws/iam.ts";
@@ -22,37 +13,20 @@ import type { ProfileConfig } from "../aws/profile_config.ts";
 import { type CallerIdentity, createSts, type Sts } from "../aws/sts.ts";
 import { stsEndpointFor } from "../aws/sts_endpoint.ts";
 import { clearSessions } from "./clear_sessions.ts";
-import { type ChainDeps, providerFor } from "./credential_chain.ts";
+import { type IamCaller, iamCaller, type RotateOptions } from "./rotate_caller.ts";
+
+export type { RotateOptions };
 import type { Credentials } from "../aws/credentials.ts";
 import { fromStored, toStored } from "./credentials.ts";
-import { mfaCodeSource } from "./mfa.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import type { Keychain } from "../keychain/keychain.ts";
 import * as log from "../log.ts";
 import { nonEmpty } from "../settings.ts";
 import { formatDuration } from "../util/duration.ts";
 
-export interface RotateOptions {
-  /** `--no-session`: call IAM with the stored key itself. */
-  readonly noSession?: boolean | undefined;
-  readonly mfaToken?: string | undefined;
-  readonly backend?: string | undefined;
-  /** `--wait`: seconds to wait for the new key to work, and again for deleting the old one. */
-  readonly waitSeconds?: number | undefined;
-}
-
 /** IAM usually accepts a new key within a few seconds; aws-vault waits up to 20 s to delete. */
 const DEFAULT_WAIT_SECONDS = 30;
 const POLL_MS = 2_000;
-
-/** What calls IAM, and for which user. */
-interface IamCaller {
-  readonly credentials: Credentials;
-  /** IAM's UserName parameter: needed with role credentials, else the caller's own user. */
-  readonly userName: string | undefined;
-  /** For the status line: "an MFA session of ...", "the key itself", ... */
-  readonly via: string;
-}
 
 export async function rotateKey(
   app: App,
@@ -62,7 +36,10 @@ export async function rotateKey(
   const config = await app.config();
   const keychain = await app.keychain();
   const stored = new Set(await keychain.list());
-  const target = config.resolve(profileName, { allowMissing: stored.has(profileName) });
+  const target = config.resolve(profileName, {
+    allowMissing: stored.has(profileName),
+    storedKeys: stored,
+  });
   const master = findMaster(target, stored, config);
   const what = `rotate "${master.name}"`;
   const oldKey = await readKey(keychain, master.name);
@@ -229,80 +206,6 @@ function iamUserName(identity: CallerIdentity, name: string): string {
     );
   }
   return resource.slice(resource.lastIndexOf("/") + 1);
-}
-
-async function iamCaller(
-  app: App,
-  config: AwsConfig,
-  context: {
-    target: ProfileConfig;
-    master: ProfileConfig;
-    stored: ReadonlySet<string>;
-    keychain: Keychain;
-    oldKey: Credentials;
-    identity: CallerIdentity;
-    userName: string;
-    options: RotateOptions;
-  },
-): Promise<IamCaller> {
-  const { target, master, stored, keychain, oldKey, identity, userName, options } = context;
-  if (options.noSession === true) {
-    return { credentials: oldKey, userName: undefined, via: "the key itself" };
-  }
-  const deps: ChainDeps = {
-    keychain,
-    settings: app.settings,
-    storedItems: stored,
-    credentialsFileKeys: (name) => config.credentialsFileKeys(name),
-    stsFor: (link) => createSts(stsEndpointFor(link), `profile "${link.name}"`),
-    mfa: mfaCodeSource({ token: options.mfaToken, interactive: true, env: app.settings.env }),
-    now: () => new Date(),
-  };
-
-  if (target !== master && target.roleArn !== undefined) {
-    const roleAccount = parseRoleArn(target.roleArn)?.accountId;
-    if (roleAccount === identity.account) {
-      const credentials = await providerFor(target, deps).retrieve();
-      return { credentials, userName, via: `role credentials of "${target.name}"` };
-    }
-    log.info(
-      `"${target.name}" is a role in account ${roleAccount}, which cannot manage a user of ` +
-        `account ${identity.account}: using "${master.name}"'s own credentials for IAM`,
-    );
-  }
-
-  const serialFrom = mfaSerialProfile(target, master);
-  if (serialFrom?.mfaSerial === undefined) {
-    log.info(
-      `no mfa_serial for "${master.name}": IAM refuses session credentials made without MFA, ` +
-        "so the stored key itself calls IAM",
-    );
-    return { credentials: oldKey, userName: undefined, via: "the key itself" };
-  }
-  // the key's own profile, with no role and the serial found: the chain makes (or reuses) the
-  // cached MFA session of that key and serial
-  const sessionProfile: ProfileConfig = {
-    name: master.name,
-    inConfig: master.inConfig,
-    mfaSerial: serialFrom.mfaSerial,
-    ...(serialFrom.mfaProcess === undefined ? {} : { mfaProcess: serialFrom.mfaProcess }),
-    ...(master.region === undefined ? {} : { region: master.region }),
-    ...(master.endpointUrl === undefined ? {} : { endpointUrl: master.endpointUrl }),
-    ...(master.stsRegionalEndpoints === undefined
-      ? {}
-      : { stsRegionalEndpoints: master.stsRegionalEndpoints }),
-  };
-  const credentials = await providerFor(sessionProfile, deps).retrieve();
-  return { credentials, userName: undefined, via: `an MFA session of "${master.name}"` };
-}
-
-/** The key's own `mfa_serial`, else the first one on the chain from the named profile to it. */
-function mfaSerialProfile(target: ProfileConfig, master: ProfileConfig): ProfileConfig | undefined {
-  if (master.mfaSerial !== undefined) return master;
-  for (let link = target; link !== master; link = link.sourceProfile!) {
-    if (link.mfaSerial !== undefined) return link;
-  }
-  return undefined;
 }
 
 /** The profile's `endpoint_url` as the config file says, not the STS override from the env. */

@@ -1,7 +1,7 @@
 /**
  * Names of cached sessions in the keychain (SPEC §7): `<type>,<profile>,<qualifier>,<expiry>`,
  * aws-vault's layout. Profile and qualifier (MFA serial for GetSessionToken, role ARN for
- * AssumeRole, command for credential_process) are base64url without padding, so commas and
+ * AssumeRole and AssumeRoleWithWebIdentity, command for credential_process) are base64url without padding, so commas and
  * colons inside them cannot break the format; the expiry is Unix seconds, so `list` can show
  * time left without reading a single secret.
  *
@@ -13,6 +13,7 @@
 export type SessionType =
   | "sts.GetSessionToken"
   | "sts.AssumeRole"
+  | "sts.AssumeRoleWithWebIdentity"
   | "credential_process"
   // credentials the user exported by hand, set aside while a marker's profile is in the shell
   | "shell.Stash"
@@ -33,7 +34,7 @@ export interface SessionName {
 }
 
 const PATTERN =
-  /^(sts\.GetSessionToken|sts\.AssumeRole|credential_process|shell\.Stash|sso\.Token|sso\.Registration|sso\.GetRoleCredentials),([A-Za-z0-9_-]+),([A-Za-z0-9_-]*),(\d{1,12})$/;
+  /^(sts\.GetSessionToken|sts\.AssumeRole|sts\.AssumeRoleWithWebIdentity|credential_process|shell\.Stash|sso\.Token|sso\.Registration|sso\.GetRoleCredentials),([A-Za-z0-9_-]+),([A-Za-z0-9_-]*),(\d{1,12})$/;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

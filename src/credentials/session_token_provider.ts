@@ -2,7 +2,7 @@
 import type { Sts } from "../aws/sts.ts";
 import * as log from "../log.ts";
 import type { Credentials } from "../aws/credentials.ts";
-import type { MfaCodeSource } from "./mfa.ts";
+import type { SpendMfa } from "./mfa_spender.ts";
 import type { CredentialsProvider } from "./provider.ts";
 
 export interface SessionTokenOptions {
@@ -12,7 +12,7 @@ export interface SessionTokenOptions {
   readonly durationSeconds: number;
   readonly mfaSerial?: string | undefined;
   readonly mfaProcess?: string | undefined;
-  readonly mfa: MfaCodeSource;
+  readonly mfa: SpendMfa;
 }
 
 export class SessionTokenProvider implements CredentialsProvider {
@@ -21,15 +21,16 @@ export class SessionTokenProvider implements CredentialsProvider {
   async retrieve(): Promise<Credentials> {
     const { profile, source, sts, durationSeconds, mfaSerial, mfaProcess, mfa } = this.options;
     const credentials = await source.retrieve();
-    const tokenCode = mfaSerial === undefined
-      ? undefined
-      : await mfa({ profile, serial: mfaSerial, process: mfaProcess });
-    log.info(
-      `getting a session token for ${profile}${mfaSerial === undefined ? "" : " with MFA"}…`,
-    );
-    return sts.getSessionToken(credentials, {
-      durationSeconds,
-      ...(mfaSerial === undefined ? {} : { serialNumber: mfaSerial, tokenCode: tokenCode! }),
-    });
+    const getSessionToken = (tokenCode?: string) => {
+      log.info(
+        `getting a session token for ${profile}${mfaSerial === undefined ? "" : " with MFA"}…`,
+      );
+      return sts.getSessionToken(credentials, {
+        durationSeconds,
+        ...(tokenCode === undefined ? {} : { serialNumber: mfaSerial!, tokenCode }),
+      });
+    };
+    if (mfaSerial === undefined) return getSessionToken();
+    return mfa({ profile, serial: mfaSerial, process: mfaProcess }, getSessionToken);
   }
 }

@@ -7,7 +7,7 @@
 import type { App } from "../app.ts";
 import type { AwsConfig } from "../aws/aws_config.ts";
 import { configProfileName } from "../aws/config_files.ts";
-import { ProfileLoopError } from "../aws/profile_resolver.ts";
+import { ProfileLoopError } from "../aws/profile_loop_error.ts";
 import type { IniHeader } from "../aws/ini_parser.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
@@ -23,7 +23,10 @@ export interface ConfigReport {
   readonly profiles: ReadonlyMap<string, ProfileConfig>;
 }
 
-export async function checkConfig(app: App): Promise<ConfigReport> {
+export async function checkConfig(
+  app: App,
+  storedKeys?: ReadonlySet<string>,
+): Promise<ConfigReport> {
   const findings: Finding[] = [];
   const profiles = new Map<string, ProfileConfig>();
   let config: AwsConfig;
@@ -52,7 +55,7 @@ export async function checkConfig(app: App): Promise<ConfigReport> {
   const errors = new Set<string>();
   for (const name of config.profileNames()) {
     try {
-      profiles.set(name, config.resolve(name));
+      profiles.set(name, config.resolve(name, storedKeys === undefined ? {} : { storedKeys }));
     } catch (error) {
       const problem = fromError(error);
       // a loop or a broken source shows up once per profile using it: report it once
@@ -125,8 +128,7 @@ export function checkSources(
           `vaultsh add ${root.name} (or vaultsh import aws-vault ${root.name})`,
         ),
       );
-    } else if (profile.name !== "default" && profile.ssoSession === undefined) {
-      // (a profile naming only an sso-session is for `vaultsh sso login`, not for credentials)
+    } else if (profile.name !== "default") {
       bare.push(profile.name);
     }
   }

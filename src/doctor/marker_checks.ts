@@ -11,6 +11,7 @@ import { displayPath } from "../util/display_path.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { findMarker } from "../marker/find_marker.ts";
 import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
+import { markerExposure } from "../marker/marker_exposure.ts";
 import { markerLocation, type TrustRecord, TrustStore } from "../marker/trust_store.ts";
 import { type Finding, finding } from "./finding.ts";
 
@@ -123,6 +124,17 @@ async function examine(
     return [fromError(error)];
   }
   const findings: Finding[] = [];
+  const exposure = await markerExposure(path);
+  if (exposure !== undefined) {
+    findings.push(
+      finding(
+        "markers",
+        "warning",
+        `${shown}: ${exposure}, so someone else may choose its profile`,
+        `read it; vaultsh deny ${shellWord(path)} ignores it`,
+      ),
+    );
+  }
   const { config, keys } = context;
   if (
     config !== undefined && !config.hasProfile(marker.profile) && keys?.has(marker.profile) !== true

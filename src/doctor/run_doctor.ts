@@ -16,8 +16,9 @@ export async function runDoctor(
   app: App,
   options: { backend?: string | undefined },
 ): Promise<Finding[]> {
-  const config = await checkConfig(app);
   const keychain = await checkKeychain(app, options.backend);
+  // a source_profile may name a key stored without a config section
+  const config = await checkConfig(app, keychain.keys);
   const sources = keychain.keys === undefined ? [] : checkSources(config, keychain.keys);
   return [
     ...config.findings,

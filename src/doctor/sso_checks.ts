@@ -5,8 +5,13 @@
  * item names only (their expiry), never from a value.
  */
 import type { AwsConfig } from "../aws/aws_config.ts";
-import { describeSession, sessionKey, type SsoSessionConfig } from "../aws/sso_config.ts";
-import { sessionProblem } from "../aws/sso_profile_values.ts";
+import {
+  describeSession,
+  sessionKey,
+  type SsoSessionConfig,
+  ssoSessionOf,
+} from "../aws/sso_config.ts";
+import { sessionProblem } from "../aws/sso_session_section.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import { parseSessionName } from "../credentials/session_name.ts";
 import { formatDuration } from "../util/duration.ts";
@@ -32,11 +37,11 @@ export function checkSso(
   // every sign-in some profile uses, with how many profiles use it
   const signIns = new Map<string, { session: SsoSessionConfig; profiles: number }>();
   for (const profile of profiles.values()) {
-    const session = profile.ssoSession;
+    const session = ssoSessionOf(profile);
     if (session === undefined) continue;
     const key = `${sessionKey(session)}\n${session.startUrl}`;
     const known = signIns.get(key);
-    signIns.set(key, { session, profiles: (known?.profiles ?? 0) + (profile.sso ? 1 : 0) });
+    signIns.set(key, { session, profiles: (known?.profiles ?? 0) + 1 });
   }
   for (const { session, profiles: count } of signIns.values()) {
     const login = `vaultsh sso login ${session.name ?? profileOf(profiles, session)}`;
@@ -85,9 +90,7 @@ function tokenExpiry(items: readonly string[], session: SsoSessionConfig): numbe
 /** A legacy sign-in is named by one of its profiles on the command line. */
 function profileOf(profiles: ReadonlyMap<string, ProfileConfig>, session: SsoSessionConfig) {
   for (const profile of profiles.values()) {
-    if (
-      profile.ssoSession?.startUrl === session.startUrl && profile.ssoSession.name === undefined
-    ) {
+    if (profile.sso?.startUrl === session.startUrl && profile.sso.session === undefined) {
       return profile.name;
     }
   }

@@ -6,7 +6,7 @@
  * the MFA code is asked for now, and the server later renews from the keychain cache.
  */
 import type { App } from "../app.ts";
-import type { CredentialFlags } from "../commands/credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 import { selfPath } from "../commands/init.ts";
 import { resolveCredentials } from "../credentials/resolve_credentials.ts";
 import { VaultshError } from "../errors.ts";

@@ -11,7 +11,7 @@ import { loadMarker, showPath } from "../marker/marker.ts";
 import { TrustStore } from "../marker/trust_store.ts";
 import { getShell, renderEnvChange, type Shell } from "../shells/shell.ts";
 import { hasTerminal } from "../tty.ts";
-import type { CredentialFlags } from "../commands/credential_flags.ts";
+import type { CredentialFlags } from "../credentials/credential_flags.ts";
 import { EnvStash } from "./env_stash.ts";
 import { type MarkerVerdict, ShellSync, type SyncResult } from "./shell_sync.ts";
 import { decodeState, encodeState } from "./shell_state.ts";

@@ -4,7 +4,7 @@
  * sign-in the config uses.
  */
 import type { AwsConfig } from "../aws/aws_config.ts";
-import { sessionKey, type SsoSessionConfig } from "../aws/sso_config.ts";
+import { sessionKey, type SsoSessionConfig, ssoSessionOf } from "../aws/sso_config.ts";
 import { UsageError, VaultshError } from "../errors.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 
@@ -20,7 +20,7 @@ export function findSignIn(config: AwsConfig, name: string): SignIn {
     return { session: config.ssoSessionConfig(name), name };
   }
   if (config.hasProfile(name)) {
-    const session = config.resolve(name).ssoSession;
+    const session = ssoSessionOf(config.resolve(name));
     if (session === undefined) {
       throw new VaultshError(
         `profile "${name}"`,
@@ -58,7 +58,7 @@ export function allSignIns(config: AwsConfig): SignIn[] {
   for (const name of config.profileNames()) {
     let session: SsoSessionConfig | undefined;
     try {
-      session = config.resolve(name).ssoSession;
+      session = ssoSessionOf(config.resolve(name));
     } catch {
       continue; // a broken profile says so where it is used
     }

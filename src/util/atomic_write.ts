@@ -1,3 +1,4 @@
+import { VaultshError } from "../errors.ts";
 import { writeAll } from "./write_all.ts";
 
 /**
@@ -45,9 +46,30 @@ async function existingMode(path: string): Promise<number | undefined> {
   }
 }
 
-/** Creates a directory (and parents) with mode 0700, tightening it if it already exists. */
+/**
+ * Creates a directory (and parents) with mode 0700, tightening it if it already exists. When
+ * XDG_RUNTIME_DIR or TMPDIR is shared, another user may have made the directory (or a symlink in
+ * its place, or its parent, vaultsh's own root) first, to read or swap what vaultsh keeps there:
+ * the directory and its parent must be the user's (root's counts as theirs), else nothing is
+ * touched and the error says whose it is.
+ */
 export async function ensurePrivateDir(path: string): Promise<void> {
   await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+  const uid = Deno.uid();
+  const slash = path.lastIndexOf("/");
+  const parent = slash <= 0 ? "/" : path.slice(0, slash);
+  for (const dir of [parent, path]) {
+    // the link itself and what it leads to
+    for (const info of [await Deno.lstat(dir), await Deno.stat(dir)]) {
+      if (uid !== null && info.uid !== null && info.uid !== uid && info.uid !== 0) {
+        throw new VaultshError(`directory ${dir}`, `owned by another user (uid ${info.uid})`, {
+          hint: "vaultsh keeps private state there: remove it, or point XDG_RUNTIME_DIR " +
+            "(or XDG_DATA_HOME) at a directory of your own",
+        });
+      }
+    }
+  }
   const info = await Deno.stat(path);
+  if (!info.isDirectory) throw new VaultshError(`directory ${path}`, "not a directory");
   if (info.mode !== null && (info.mode & 0o077) !== 0) await Deno.chmod(path, 0o700);
 }

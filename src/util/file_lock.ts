@@ -1,7 +1,9 @@
 /**
  * A per-key lock between vaultsh processes: two shells renewing the same session at the same
  * moment must make one STS call and never spend one MFA code twice. flock(2) on a file in a
- * private directory; the kernel drops the lock if the holder dies, so nothing goes stale.
+ * private directory; the kernel drops the lock if the holder dies, so nothing goes stale. The
+ * holder may keep a small non-secret record in the lock file itself (`fn` gets it, locked), so
+ * the file is opened refusing links (see openLockFile).
  */
 import { VaultshError } from "../errors.ts";
 import { ensurePrivateDir } from "./atomic_write.ts";
@@ -11,7 +13,7 @@ export async function withFileLock<T>(
   key: string,
   timeoutMs: number,
   what: string,
-  fn: () => Promise<T>,
+  fn: (file: Deno.FsFile) => Promise<T>,
   /** What to tell the person who waited too long (the holder may be waiting for them). */
   hint = "is another shell waiting for an MFA code? answer it, or try again",
 ): Promise<T> {
@@ -20,12 +22,7 @@ export async function withFileLock<T>(
     await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
   );
   const name = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
-  const file = await Deno.open(`${dir}/${name}.lock`, {
-    read: true,
-    write: true,
-    create: true,
-    mode: 0o600,
-  });
+  const file = await openLockFile(`${dir}/${name}.lock`);
   try {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -46,8 +43,50 @@ export async function withFileLock<T>(
     } finally {
       clearTimeout(timer);
     }
-    return await fn();
+    return await fn(file);
   } finally {
     file.close(); // closing releases the lock
   }
+}
+
+/**
+ * Opens (or creates) a lock file as O_NOFOLLOW would, which Deno.open cannot ask for: a new file
+ * is made with O_EXCL (which never follows a link); an existing one must be a regular file of
+ * this user's with one link, and the file opened must be that very file (same device and inode
+ * before and after), so a symlink or hard link planted in its place is never written through.
+ */
+async function openLockFile(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { read: true, write: true, createNew: true, mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  const refuse = () =>
+    new VaultshError(`lock file ${path}`, "not a regular file of this user's", {
+      hint: "another user may have planted it: remove it",
+    });
+  const before = await Deno.lstat(path);
+  if (!isOwnPlainFile(before)) throw refuse();
+  const file = await Deno.open(path, { read: true, write: true });
+  try {
+    const opened = await file.stat();
+    const after = await Deno.lstat(path);
+    if (!isOwnPlainFile(opened) || !sameFile(before, opened) || !sameFile(after, opened)) {
+      throw refuse();
+    }
+    return file;
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+function isOwnPlainFile(info: Deno.FileInfo): boolean {
+  const uid = Deno.uid();
+  return info.isFile && !info.isSymlink && info.nlink === 1 &&
+    (uid === null || info.uid === uid);
+}
+
+function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
 }

@@ -48,7 +48,6 @@ export class ArgvSampler {
           this.#control = true;
           continue;
         }
-        // the launcher's argv, or deno's once the launcher exec'd it (`... /app/main.js use x`)
         const run = /(?:\/vaultsh|\/main\.[jt]s) (\S.*)$/.exec(line)?.[1];
         if (run !== undefined) this.vaultshRuns.add(run);
         if (list.some((secret) => line.includes(secret))) this.hits.push(line);

@@ -60,6 +60,8 @@ export interface Role {
   externalId: string | undefined;
   /** MaxSessionDuration, 3600..43200 seconds. */
   maxSessionDuration: number;
+  /** IAM OpenID Connect provider ARNs the trust policy allows (AssumeRoleWithWebIdentity). */
+  trustedOidcProviders: readonly string[];
 }
 
 /** Who temporary credentials belong to. */
@@ -71,8 +73,11 @@ export interface Session {
   readonly secretAccessKey: string;
   readonly sessionToken: string;
   readonly expiration: Date;
-  /** The IAM user at the root of the chain (whose MFA devices count). */
-  readonly user: IamUser;
+  /**
+   * The IAM user at the root of the chain (whose MFA devices count); none for a role session
+   * from a web identity token.
+   */
+  readonly user: IamUser | undefined;
   /** True when MFA was verified for the call that issued these credentials (or inherited). */
   readonly mfaAuthenticated: boolean;
   readonly role?: Role;
@@ -102,6 +107,8 @@ export interface AddRoleOptions {
   readonly externalId?: string;
   /** Default 3600. */
   readonly maxSessionDuration?: number;
+  /** OpenID Connect provider ARNs trusted for AssumeRoleWithWebIdentity (default none). */
+  readonly trustedOidcProviders?: readonly string[];
 }
 
 export type MfaCheck = "ok" | "invalid" | "reused";
@@ -212,6 +219,7 @@ export class AwsWorld {
       requireMfa: options.requireMfa ?? true,
       externalId: options.externalId,
       maxSessionDuration,
+      trustedOidcProviders: options.trustedOidcProviders ?? [],
     };
     this.#roles.set(arn, role);
     return role;
@@ -276,15 +284,15 @@ export class AwsWorld {
         .roleSessionName!}`;
     }
     if (session.kind === "federated") {
-      return `arn:aws:sts::${session.user.account}:federated-user/${session.federatedName!}`;
+      return `arn:aws:sts::${session.user!.account}:federated-user/${session.federatedName!}`;
     }
-    return session.user.arn;
+    return session.user!.arn;
   }
 
   /** The account a caller acts in (a role session acts in the role's account). */
   callerAccount(principal: Principal): string {
     if (principal.kind === "user") return principal.user.account;
-    return principal.session.role?.account ?? principal.session.user.account;
+    return principal.session.role?.account ?? principal.session.user!.account;
   }
 
   /** GetCallerIdentity's UserId. */
@@ -292,8 +300,8 @@ export class AwsWorld {
     if (principal.kind === "user") return principal.user.userId;
     const session = principal.session;
     if (session.kind === "role") return `${session.role!.roleId}:${session.roleSessionName!}`;
-    if (session.kind === "federated") return `${session.user.account}:${session.federatedName!}`;
-    return session.user.userId;
+    if (session.kind === "federated") return `${session.user!.account}:${session.federatedName!}`;
+    return session.user!.userId;
   }
 }
 

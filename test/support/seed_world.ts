@@ -115,7 +115,8 @@ export class SeedWorld {
 
   /**
    * Replaces the STS server by a new one with the same identities and no spent codes or
-   * sessions, and clears vaultsh's cache (its sessions were issued by the old server).
+   * sessions, and clears vaultsh's cache and its record of spent codes (both were the old
+   * server's).
    */
   async restartSts(): Promise<StsServer> {
     const demo = this.sts.demo;
@@ -128,6 +129,12 @@ export class SeedWorld {
     this.box.env.AWS_ENDPOINT_URL_STS = this.sts.url;
     const cleared = await this.vaultsh(["clear"]);
     assert.equal(cleared.code, 0, cleared.stderr);
+    // vaultsh's record of spent MFA codes (in its lock files) refers to the old server's codes
+    const runtime = this.env.XDG_RUNTIME_DIR;
+    const locks = runtime === undefined || runtime === ""
+      ? `${this.env.XDG_DATA_HOME}/vaultsh/run/locks`
+      : `${runtime}/vaultsh/locks`;
+    await Deno.remove(locks, { recursive: true }).catch(() => {});
     return this.sts;
   }
 

@@ -1,6 +1,7 @@
 /**
  * The STS actions vaultsh uses: GetCallerIdentity, GetSessionToken, AssumeRole,
- * GetFederationToken, with AWS's rules on who may call what, MFA, trust and durations.
+ * GetFederationToken, with AWS's rules on who may call what, MFA, trust and durations
+ * (AssumeRoleWithWebIdentity, which is not signed, is in sts_web_identity.ts).
  */
 import type { AwsWorld, IamUser, Principal, Session } from "./aws_identities.ts";
 import { AwsApiError } from "./sts_errors.ts";
@@ -225,7 +226,7 @@ export const STS_ACTIONS: Readonly<Record<string, ActionHandler>> = {
  */
 function verifyMfa(
   context: ActionContext,
-  user: IamUser,
+  user: IamUser | undefined,
   serial: string | undefined,
   code: string | undefined,
 ): void {
@@ -234,6 +235,7 @@ function verifyMfa(
   }
   const device = context.world.mfaDevice(serial);
   if (device === undefined) throw AwsApiError.mfaFailed("no such MFA device");
+  if (user === undefined) throw AwsApiError.mfaFailed("a web identity session has no MFA device");
   if (device.user !== user) throw AwsApiError.mfaFailed("the MFA device belongs to another user");
   const check = context.world.checkTotp(device, code, context.nowMs);
   if (check === "invalid") throw AwsApiError.mfaInvalidCode();

@@ -1,7 +1,8 @@
 /**
  * A local AWS endpoint for tests and for trying vaultsh without an AWS account: STS and IAM over
  * the Query protocol, and the console federation endpoint, on 127.0.0.1. Every request's SigV4
- * signature is verified with the AWS SDK's own signer, MFA codes are real TOTP codes (each
+ * signature is verified with the AWS SDK's own signer (AssumeRoleWithWebIdentity, unsigned at
+ * AWS too, checks its OpenID Connect token instead), MFA codes are real TOTP codes (each
  * accepted once), and roles enforce their trust rules, so the AWS CLI and the AWS JS SDK talk to
  * it exactly as they talk to AWS.
  *
@@ -29,9 +30,24 @@ import { AwsApiError } from "./sts_errors.ts";
 import { ConsoleFederation } from "./sts_federation.ts";
 import { QueryParams } from "./sts_params.ts";
 import { checkSkew, parseSigV4, type RawRequest, verifySigV4 } from "./sts_sigv4.ts";
+import {
+  assumeRoleWithWebIdentity,
+  type OidcProvider,
+  type OidcProviderOptions,
+  WebIdentityProviders,
+} from "./sts_web_identity.ts";
 import { errorResponse, IAM_NAMESPACE, queryResponse, STS_NAMESPACE } from "./sts_xml.ts";
 
-export type { AccessKey, AddRoleOptions, IamUser, MfaDevice, Role, Session };
+export type {
+  AccessKey,
+  AddRoleOptions,
+  IamUser,
+  MfaDevice,
+  OidcProvider,
+  OidcProviderOptions,
+  Role,
+  Session,
+};
 
 export interface StsServerOptions {
   /** Default 0: a random free port. */
@@ -64,7 +80,10 @@ export interface DemoIdentity {
 
 export type Service = "sts" | "iam" | "federation";
 
-/** One request as the server saw it. Secrets (TokenCode, Session, SigninToken) are left out. */
+/**
+ * One request as the server saw it. Secrets (TokenCode, Session, SigninToken, WebIdentityToken)
+ * are left out.
+ */
 export interface StsCall {
   readonly service: Service;
   readonly action: string;
@@ -72,6 +91,10 @@ export interface StsCall {
   readonly time: Date;
   /** The caller's access key id, from the Authorization header (or the federation Session). */
   readonly accessKeyId: string | undefined;
+  /** Whether the request carried an Authorization header (a SigV4 signature). */
+  readonly signed: boolean;
+  /** AssumeRoleWithWebIdentity: the accepted token's `sub` claim (never the token). */
+  readonly subject: string | undefined;
   readonly roleArn: string | undefined;
   readonly roleSessionName: string | undefined;
   readonly durationSeconds: number | undefined;
@@ -120,7 +143,7 @@ export interface Fault {
 
 const STS_VERSION = "2011-06-15";
 const IAM_VERSION = "2010-05-08";
-const SECRET_PARAMS = ["TokenCode", "Session", "SigninToken"];
+const SECRET_PARAMS = ["TokenCode", "Session", "SigninToken", "WebIdentityToken"];
 
 export class StsServer {
   /** `http://127.0.0.1:<port>`: the STS and IAM endpoint URL. */
@@ -130,6 +153,8 @@ export class StsServer {
   readonly federationUrl: string;
   /** The identities and sessions; tests may inspect and change them directly. */
   readonly world = new AwsWorld();
+  /** IAM's OpenID Connect providers, for AssumeRoleWithWebIdentity. */
+  readonly webIdentity = new WebIdentityProviders();
 
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #federation = new ConsoleFederation(this.world);
@@ -328,6 +353,7 @@ export class StsServer {
     const action = query.get("Action") ?? "";
     const call = this.#record(service, action, query);
     call.accessKeyId = /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+    call.signed = authorization !== "";
     const namespace = service === "iam" ? IAM_NAMESPACE : STS_NAMESPACE;
     const requestId = crypto.randomUUID();
 
@@ -342,6 +368,19 @@ export class StsServer {
     }
 
     try {
+      if (service === "sts" && action === "AssumeRoleWithWebIdentity") {
+        // no credentials: the token proves who calls
+        const result = assumeRoleWithWebIdentity({
+          world: this.world,
+          providers: this.webIdentity,
+          params: query,
+          nowMs: this.#nowMs(),
+          expiresIn: this.#expiresIn,
+        });
+        call.subject = String(result.SubjectFromWebIdentityToken);
+        const xml = queryResponse(namespace, action, result, requestId);
+        return this.#finish(call, this.#xml(200, xml, requestId));
+      }
       const handlers: Readonly<Record<string, ActionHandler>> = service === "iam"
         ? IAM_ACTIONS
         : STS_ACTIONS;
@@ -528,6 +567,8 @@ export class StsServer {
       action,
       time: this.now(),
       accessKeyId: undefined,
+      signed: false,
+      subject: undefined,
       roleArn: params.get("RoleArn"),
       roleSessionName: params.get("RoleSessionName"),
       durationSeconds: duration === undefined ? undefined : Number(duration),

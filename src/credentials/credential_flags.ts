@@ -1,4 +1,7 @@
-/** The flags every credential-producing command takes (SPEC §2). */
+/**
+ * The flags every credential-producing command takes (`--duration`, `--region`, `--mfa-token`,
+ * `--no-session`, `--backend`), as the credential engine and the commands receive them.
+ */
 export interface CredentialFlags {
   readonly backend?: string | undefined;
   readonly region?: string | undefined;
