@@ -136,6 +136,7 @@ function buildProgram(): Command {
     .description("store a long-term access key in the keychain")
     .argument("<profile>", "profile name (added to the AWS config if missing)")
     .option("--env", "read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment")
+    .option("--force", "replace a key already stored, without asking")
     .addOption(backendOption())
     .action(async (profile, options) => {
       const { addCommand } = await import("./commands/add.ts");
