@@ -180,9 +180,11 @@ function buildProgram(): Command {
 
   credentialOptions(
     program.command("export")
-      .description("print the profile's credentials (env lines, credential_process JSON, or ini)")
+      .description(
+        "print the profile's credentials (env lines, export lines, credential_process JSON, or ini)",
+      )
       .argument("<profile>")
-      .option("-f, --format <format>", "env, json or ini", "env"),
+      .option("-f, --format <format>", "env, export-env, json or ini", "env"),
   ).action(async (profile, options) => {
     const { exportCommand } = await import("./commands/export.ts");
     const raw = options as RawCredentialOptions & { format: string };
