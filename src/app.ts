@@ -5,7 +5,8 @@
  */
 import { AwsConfig } from "./aws/aws_config.ts";
 import { parseSessionName } from "./credentials/session_name.ts";
-import type { Keychain } from "./keychain/keychain.ts";
+import { VaultshError } from "./errors.ts";
+import { type Keychain, KeychainError } from "./keychain/keychain.ts";
 import { openKeychain } from "./keychain/open_keychain.ts";
 import { type Env, loadSettings, type Settings } from "./settings.ts";
 import { prompt } from "./tty.ts";
@@ -37,7 +38,11 @@ export class App {
       ...(this.#options.backend === undefined ? {} : { backend: this.#options.backend }),
       passphrase: () => this.#filePassphrase(),
       expiryOf: temporaryCredentialsExpiry,
-    });
+    }).then((keychain) =>
+      keychain.backend === "file"
+        ? withPassphraseHints(keychain, () => this.#passphraseFrom)
+        : keychain
+    );
   }
 
   config(): Promise<AwsConfig> {
@@ -50,17 +55,83 @@ export class App {
     return this.config();
   }
 
-  #filePassphrase(): Promise<string> {
+  #passphraseFrom: "env" | "prompt" | undefined;
+
+  async #filePassphrase(): Promise<string> {
     const fromEnv = this.settings.env.VAULTSH_FILE_PASSPHRASE;
-    if (fromEnv !== undefined) return Promise.resolve(fromEnv);
-    return prompt(
-      `Enter passphrase for the vaultsh file keychain (${this.settings.dataDir}/keys): `,
-      {
-        secret: true,
-        purpose: "file keychain passphrase",
-        hint: "set VAULTSH_FILE_PASSPHRASE, or run it in an interactive terminal",
-      },
+    if (fromEnv !== undefined) {
+      this.#passphraseFrom = "env";
+      return fromEnv;
+    }
+    this.#passphraseFrom = "prompt";
+    const dir = `${this.settings.dataDir}/keys`;
+    const options = {
+      secret: true,
+      purpose: "file keychain passphrase",
+      hint: "set VAULTSH_FILE_PASSPHRASE, or run it in an interactive terminal",
+    };
+    const passphrase = await prompt(
+      `Enter passphrase for the vaultsh file keychain (${dir}): `,
+      options,
     );
+    // a new keychain takes the passphrase as typed: a typo would lock every key stored under it
+    if (passphrase !== "" && await isEmptyStore(dir)) {
+      if (await prompt("Repeat the passphrase: ", options) !== passphrase) {
+        throw new VaultshError(
+          "file keychain passphrase",
+          "the two entries differ; nothing was stored",
+        );
+      }
+    }
+    return passphrase;
+  }
+}
+
+/** No item and no passphrase check yet: the passphrase typed now makes the keychain. */
+async function isEmptyStore(dir: string): Promise<boolean> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.name.endsWith(".tmp")) return false;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) return false;
+  }
+  return true;
+}
+
+/** A wrong passphrase's hint names where it came from: the variable, or the prompt. */
+function withPassphraseHints(
+  keychain: Keychain,
+  from: () => "env" | "prompt" | undefined,
+): Keychain {
+  const hinted = <T>(operation: () => Promise<T>) =>
+    operation().catch((error: unknown) => {
+      if (
+        !(error instanceof KeychainError) || error.failure !== "passphrase" ||
+        !error.why.startsWith("wrong passphrase")
+      ) throw error;
+      throw new HintedKeychainError(
+        error,
+        from() === "env"
+          ? "VAULTSH_FILE_PASSPHRASE does not open it: check it, or unset it to be asked"
+          : "the passphrase typed does not open it: type the one it was made with",
+      );
+    });
+  return {
+    backend: keychain.backend,
+    get: (name) => hinted(() => keychain.get(name)),
+    set: (name, value) => hinted(() => keychain.set(name, value)),
+    delete: (name) => hinted(() => keychain.delete(name)),
+    list: () => hinted(() => keychain.list()),
+  };
+}
+
+/** The same failure, with the hint that fits how the passphrase was given. */
+class HintedKeychainError extends KeychainError {
+  override readonly hint: string | undefined;
+  constructor(error: KeychainError, hint: string) {
+    super(error.backend, error.failure, error.why, { cause: error.cause });
+    this.hint = hint;
   }
 }
 

@@ -204,7 +204,7 @@ Deno.test({
       [["add"], /missing required argument 'profile'/],
       [["list", "--bogus"], /unknown option '--bogus'/],
       [["init", "tcsh"], /shell "tcsh": not supported/],
-      [["export", "x", "--format", "yaml"], /"yaml" is not one of env, json, ini/],
+      [["export", "x", "--format", "yaml"], /"yaml" is not one of env, export-env, json, ini/],
       [["exec", "x", "--duration", "soon"], /"soon" is not a duration/],
     ];
     for (const [args, message] of cases) {

@@ -104,3 +104,47 @@ Deno.test("export refuses keys in the credentials file holding a control charact
     assertRefused(await box.vaultsh(["export", "plain", "--format", format]), "SecretAccessKey");
   }
 });
+
+Deno.test({
+  name: "export --format export-env prints quoted export lines that sh, bash and zsh eval back",
+  ...needs("sh", "bash", "zsh"),
+  fn: async () => {
+    const expiration = new Date(Math.floor(Date.now() / 1000) * 1000 + 3600_000);
+    const token = "IQoJb3JpZ2luX2VjEJ//////////wEaCXVzLWVhc3QtMSJH+MEUCIQD=";
+    await using box = await processBox({
+      Version: 1,
+      AccessKeyId: KEY_ID,
+      SecretAccessKey: SECRET,
+      SessionToken: token,
+      Expiration: expiration.toISOString(),
+    });
+    const printed = await box.vaultsh(["export", "proc", "--format", "export-env"]);
+    assert.equal(printed.code, 0, printed.stderr);
+    const lines = printed.stdout.trimEnd().split("\n");
+    for (const line of lines) assert.match(line, /^export AWS_[A-Z_]+='[^']*'$/);
+    assert.deepEqual(lines.map((line) => line.slice(7, line.indexOf("="))), [
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_SESSION_TOKEN",
+      "AWS_CREDENTIAL_EXPIRATION",
+    ]);
+    for (const shell of ["sh", "bash", "zsh"]) {
+      const evaluated = await box.run(shell, [
+        "-c",
+        `eval "$("$0" export proc --format export-env)" && env | grep '^AWS_' | LC_ALL=C sort`,
+        box.bin,
+      ]);
+      assert.equal(evaluated.code, 0, evaluated.stderr);
+      assert.deepEqual(evaluated.stdout.trimEnd().split("\n"), [
+        `AWS_ACCESS_KEY_ID=${KEY_ID}`,
+        `AWS_CONFIG_FILE=${box.env.AWS_CONFIG_FILE}`,
+        `AWS_CREDENTIAL_EXPIRATION=${expiration.toISOString().replace(".000Z", "Z")}`,
+        "AWS_EC2_METADATA_DISABLED=true",
+        "AWS_PAGER=",
+        `AWS_SECRET_ACCESS_KEY=${SECRET}`,
+        `AWS_SESSION_TOKEN=${token}`,
+        `AWS_SHARED_CREDENTIALS_FILE=${box.env.AWS_SHARED_CREDENTIALS_FILE}`,
+      ], shell);
+    }
+  },
+});

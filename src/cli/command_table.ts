@@ -34,7 +34,7 @@ const SIGN_IN_OPTIONS = {
 } as const;
 
 /** What `export --format` takes. */
-export const FORMAT_WORDS = ["env", "json", "ini"] as const;
+export const FORMAT_WORDS = ["env", "export-env", "json", "ini"] as const;
 
 export const COMMANDS: readonly CommandRow[] = [
   defineCommand({
@@ -150,7 +150,7 @@ export const COMMANDS: readonly CommandRow[] = [
         long: "--env",
         description: "read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment",
       },
-      force: { ...FORCE, description: "replace a key already stored" },
+      force: { ...FORCE, description: "replace a key already stored, without asking" },
       backend: BACKEND,
     },
     run: async ([profile], options) => {
@@ -209,7 +209,8 @@ export const COMMANDS: readonly CommandRow[] = [
   }),
   defineCommand({
     name: "export",
-    description: "print the profile's credentials (env lines, credential_process JSON, or ini)",
+    description:
+      "print the profile's credentials (env lines, export lines, credential_process JSON, or ini)",
     args: [{ name: "profile", required: true, complete: "profile" }],
     options: {
       format: {
@@ -217,7 +218,7 @@ export const COMMANDS: readonly CommandRow[] = [
         kind: "value",
         long: "--format",
         value: "format",
-        description: "env, json or ini",
+        description: "env, export-env, json or ini",
         default: "env",
         complete: FORMAT_WORDS,
       },

@@ -1,14 +1,16 @@
-/** `vaultsh add <profile> [--env]`: store a long-term access key in the keychain. */
+/** `vaultsh add <profile> [--env] [--force]`: store a long-term access key in the keychain. */
 import { App } from "../app.ts";
 import { addProfileSection, validateProfileName } from "../aws/config_writer.ts";
 import { toStored } from "../credentials/credentials.ts";
 import { clearSessions } from "../credentials/clear_sessions.ts";
 import { UsageError, VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
-import { prompt } from "../tty.ts";
+import { hasTerminal, prompt } from "../tty.ts";
 
 export interface AddOptions {
   readonly env?: true | undefined;
+  /** Replace a key already stored, without asking. */
+  readonly force?: true | undefined;
   readonly backend?: string | undefined;
 }
 
@@ -29,14 +31,23 @@ export async function addCommand(profile: string, options: AddOptions, app?: App
     );
   }
 
+  // before the keys are typed: names are listed without unlocking anything; a keychain that
+  // cannot even list (locked, no daemon) says so on the write below
+  const keychain = await app.keychain();
+  const replacing = await keychain.list().then((names) => names.includes(profile), () => false);
+  if (replacing && options.force !== true) await confirmReplace(profile, keychain.backend);
+
   const { accessKeyId, secretAccessKey } = options.env === true
     ? keysFromEnv(app)
     : await keysFromTerminal(profile);
   checkKeys(accessKeyId, secretAccessKey, options.env === true ? "environment" : "input");
 
-  const keychain = await app.keychain();
   await keychain.set(profile, JSON.stringify(toStored({ accessKeyId, secretAccessKey })));
-  log.info(`stored the access key for "${profile}" in the ${keychain.backend} keychain`);
+  log.info(
+    `${
+      replacing ? "replaced" : "stored"
+    } the access key for "${profile}" in the ${keychain.backend} keychain`,
+  );
 
   // sessions made with a previous key would outlive it otherwise
   const cleared = await clearSessions(keychain, { profile });
@@ -46,6 +57,22 @@ export async function addCommand(profile: string, options: AddOptions, app?: App
     log.info(
       `added [${profile === "default" ? "default" : `profile ${profile}`}] to ${config.configFile}`,
     );
+  }
+}
+
+/** A stored key is replaced only on purpose: --force, or a yes on the terminal. */
+async function confirmReplace(profile: string, backend: string): Promise<void> {
+  const what = `profile "${profile}"`;
+  const hint = "pass --force to replace it (vaultsh rotate replaces it at AWS too)";
+  if (!(await hasTerminal())) {
+    throw new VaultshError(what, `a key is already stored in the ${backend} keychain`, { hint });
+  }
+  const answer = await prompt(`A key is already stored for "${profile}". Replace it? [y/N] `, {
+    purpose: "add",
+    hint,
+  });
+  if (!/^y(es)?$/i.test(answer.trim())) {
+    throw new VaultshError("add", "not confirmed; the stored key is unchanged");
   }
 }
 

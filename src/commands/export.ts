@@ -1,4 +1,9 @@
-/** `vaultsh export <profile> [--format env|json|ini]`: print credentials for other tools. */
+/**
+ * `vaultsh export <profile> [--format env|export-env|json|ini]`: print credentials for other
+ * tools. Values hold no control character (checked at every source), so `env` and `ini` lines
+ * cannot be split; `export-env` (aws-vault's name) single-quotes them for `eval` in sh, bash
+ * and zsh.
+ */
 import { App } from "../app.ts";
 import { rfc3339 } from "../credentials/credential_env.ts";
 import { resolveCredentials } from "../credentials/resolve_credentials.ts";
@@ -6,7 +11,7 @@ import { UsageError } from "../errors.ts";
 import { writeStdout } from "../util/stdout.ts";
 import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
-export const EXPORT_FORMATS = ["env", "json", "ini"] as const;
+export const EXPORT_FORMATS = ["env", "export-env", "json", "ini"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export async function exportCommand(
@@ -32,17 +37,23 @@ export async function exportCommand(
     : rfc3339(credentials.expiration);
 
   switch (format as ExportFormat) {
-    case "env": {
-      const lines = [
-        `AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`,
-        `AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`,
+    case "env":
+    case "export-env": {
+      const variables: [string, string][] = [
+        ["AWS_ACCESS_KEY_ID", credentials.accessKeyId],
+        ["AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey],
       ];
       if (credentials.sessionToken !== undefined) {
-        lines.push(`AWS_SESSION_TOKEN=${credentials.sessionToken}`);
+        variables.push(["AWS_SESSION_TOKEN", credentials.sessionToken]);
       }
-      if (expiration !== undefined) lines.push(`AWS_CREDENTIAL_EXPIRATION=${expiration}`);
-      if (region !== undefined) lines.push(`AWS_REGION=${region}`, `AWS_DEFAULT_REGION=${region}`);
-      writeStdout(lines.join("\n") + "\n");
+      if (expiration !== undefined) variables.push(["AWS_CREDENTIAL_EXPIRATION", expiration]);
+      if (region !== undefined) {
+        variables.push(["AWS_REGION", region], ["AWS_DEFAULT_REGION", region]);
+      }
+      const line = format === "env"
+        ? ([name, value]: [string, string]) => `${name}=${value}\n`
+        : ([name, value]: [string, string]) => `export ${name}=${singleQuoted(value)}\n`;
+      writeStdout(variables.map(line).join(""));
       return;
     }
     case "json": {
@@ -72,4 +83,9 @@ export async function exportCommand(
       return;
     }
   }
+}
+
+/** POSIX single quotes: every byte literal, each `'` written as `'\''`. */
+function singleQuoted(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
