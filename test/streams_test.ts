@@ -55,8 +55,8 @@ const CASES: readonly Case[] = [
   {
     args: ["exec", "account_b", "--", "true"],
     code: 1,
-    message: /this shell already holds credentials for "account_a"/,
-    env: { VAULTSH_PROFILE: "account_a" },
+    message: /this command runs inside 'vaultsh exec account_a'/,
+    env: { VAULTSH_PROFILE: "account_a", VAULTSH_EXEC: "account_a" },
   },
   { args: ["export", "account_b"], code: 1, message: /profile "jumpuser": no credentials/ },
   { args: ["export", "account_b", "--format", "yaml"], code: 2, message: /"yaml" is not one of/ },
@@ -74,6 +74,7 @@ const CASES: readonly Case[] = [
   { args: ["hook"], code: 2, message: /runs through the shell integration/ },
   { args: ["doctor", "--bogus"], code: 2, message: /unknown option '--bogus'/ },
   { args: ["lock", "account_a"], code: 2, message: /too many arguments/ },
+  { args: ["sso", "populate"], code: 2, message: /missing required argument 'session'/ },
 ];
 
 Deno.test("every subcommand's failure: exit 1 or 2, stdout empty, one error line on stderr", async () => {
