@@ -16,6 +16,7 @@ import { errorMessage } from "../../src/errors.ts";
 import { KeychainError } from "../../src/keychain/keychain.ts";
 import { openKeychain } from "../../src/keychain/open_keychain.ts";
 import { loadSettings } from "../../src/settings.ts";
+import { parseSessionName } from "../../src/credentials/session_name.ts";
 import { denoDir } from "./keyring_daemon.ts";
 import { runProgram } from "./run_program.ts";
 
@@ -56,8 +57,12 @@ async function main(args: string[]): Promise<CliResult> {
     );
     return { ok: true, backend: "secret-service", result: await SecretServiceKeychain.probe() };
   }
+  // writes go through vaultsh's fast layer, as another vaultsh's would, so its list of names
+  // stays true; reads see the store of record itself
+  const writes = command === "set" || command === "delete";
   const keychain = await openKeychain(loadSettings(), {
     backend: backend === "auto" ? undefined : backend,
+    ...(writes ? { expiryOf: temporaryCredentialsExpiry } : {}),
     passphrase: () => {
       const passphrase = Deno.env.get("VAULTSH_FILE_PASSPHRASE");
       if (passphrase === undefined) return Promise.reject(new Error("no VAULTSH_FILE_PASSPHRASE"));
@@ -118,4 +123,10 @@ if (import.meta.main) {
     };
   }
   await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(answer) + "\n"));
+}
+
+/** The fast layer holds temporary credentials only, as vaultsh's App decides. */
+function temporaryCredentialsExpiry(item: string): number | undefined {
+  const session = parseSessionName(item);
+  return session === undefined || session.type === "shell.Stash" ? undefined : session.expiry;
 }
