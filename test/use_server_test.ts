@@ -140,7 +140,10 @@ for (const shell of SHELLS) {
         assert.equal((await box.vaultsh(["server", "--stop", "account_b"])).code, 0);
         await waitUntil(() => !alive(first), "the server to exit");
         // typed at a prompt shown while the server still ran: nothing has restarted it yet
-        assert.match(await sh.run("vaultsh status"), /^server +not running \(the next prompt starts it again\)$/m);
+        assert.match(
+          await sh.run("vaultsh status"),
+          /^server +not running \(the next prompt starts it again\)$/m,
+        );
         assert.equal(await account(sh, sts), "222222222222");
         const second = await serverPid(box, "account_b");
         assert.notEqual(second, first);
