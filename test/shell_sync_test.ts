@@ -84,7 +84,7 @@ class FakeShell {
         }
         return Promise.resolve({ env, expires: this.now + lifetime });
       },
-      exists: (path) => this.existing.has(path),
+      exists: (path) => Promise.resolve(this.existing.has(path)),
       marker: (path) =>
         Promise.resolve(
           this.markers.get(path) ?? { kind: "broken", error: new Error(`no marker ${path}`) },

@@ -86,9 +86,9 @@ export async function runSync(
         log.setQuiet(false);
       }
     },
-    exists(path) {
+    async exists(path) {
       try {
-        Deno.statSync(path);
+        await Deno.stat(path);
         return true;
       } catch {
         return false;

@@ -91,7 +91,7 @@ export interface SyncDeps {
     request: ApplyRequest,
   ): Promise<Issued>;
   /** True while `path` exists (an `Issued.watch`). */
-  exists(path: string): boolean;
+  exists(path: string): Promise<boolean>;
   marker(path: string): Promise<MarkerVerdict>;
   readonly stash: {
     put(values: Readonly<Record<string, string>>): Promise<string>;
@@ -160,7 +160,7 @@ export class ShellSync {
     if (marker !== this.#oldScope) await this.#scopeChanged(marker);
     this.#scope = marker;
     const applied = this.#state.applied;
-    if (applied?.watch !== undefined && !this.#deps.exists(applied.watch)) {
+    if (applied?.watch !== undefined && !await this.#deps.exists(applied.watch)) {
       await this.#renew(applied, this.#deps.now());
     } else await this.#refreshIfDue();
   }

@@ -181,7 +181,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    console.log(out.join("\n"));
+    Deno.stdout.writeSync(new TextEncoder().encode(out.join("\n") + "\n"));
   } finally {
     await Deno.remove(root, { recursive: true });
   }
