@@ -82,9 +82,12 @@ function buildProgram(): Command {
 
   credentialOptions(
     program.command("use")
-      .description("switch this shell to the profile's credentials (through the shell integration)")
+      .description(
+        "switch this shell to the profile's credentials (through the shell integration); " +
+          "without a profile, pick one on the terminal",
+      )
       .argument("[profile]")
-      .option("--off", "clear them: back to the directory's own profile, or none")
+      .option("--off", "drop them (inside a marked tree: until you leave it)")
       .option("--server", "serve them from the local credential server instead of exporting keys"),
   ).action(async (profile, options) => {
     const { useCommand } = await import("./commands/use.ts");
