@@ -13,7 +13,8 @@ import { getShell, renderEnvChange, type Shell } from "../shells/shell.ts";
 import { hasTerminal } from "../tty.ts";
 import type { CredentialFlags } from "../commands/credential_flags.ts";
 import { EnvStash } from "./env_stash.ts";
-import { type MarkerVerdict, ShellSync, type SyncResult } from "./shell_sync.ts";
+import { ShellSync } from "./shell_sync.ts";
+import type { MarkerVerdict, SyncResult } from "./sync_types.ts";
 import { decodeState, encodeState } from "./shell_state.ts";
 import { switchLine } from "./switch_line.ts";
 
