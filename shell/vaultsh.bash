@@ -3,13 +3,15 @@
 #
 # - the `vaultsh` function runs the binary; for `use`, `allow`, `deny` and `pin` it evaluates
 #   the shell code the binary prints, so they can change this shell's variables;
-# - a PROMPT_COMMAND hook finds the governing .awsvault marker in shell code and starts the
+# - a PROMPT_COMMAND hook finds the governing .awsvault marker in shell code (walking up when
+#   the directory changed; otherwise checking that the marker is still there) and starts the
 #   binary only when the marker changed, the credentials are due for renewal or their server
 #   exited;
 # - completion, appended from shell/completions/vaultsh.bash.
 #
 # Bookkeeping lives in shell variables that are never exported and never hold a secret:
 # __vaultsh_state (opaque, written by the binary), __vaultsh_scope (the marker last seen),
+# __vaultsh_pwd (the directory the hook last walked up from),
 # __vaultsh_refresh_at (when the credentials enter the renewal window, Unix seconds),
 # __vaultsh_watch (a path that exists while the credential server in use runs).
 # @VAULTSH@ stands for the binary's absolute path, quoted, filled in by `vaultsh init`.
@@ -46,12 +48,27 @@ else
         [[ -z $__vaultsh_trap ]] || \builtin eval -- "$__vaultsh_trap"
     }
 
-    # The prompt hook: pure shell unless the marker changed, renewal is due, or this shell
-    # inherited vaultsh credentials it has not taken charge of yet.
+    # The prompt hook. Its idle path (the directory of the last walk, that walk's marker still
+    # there, nothing due) is one test. Without $EPOCHSECONDS (bash < 5) credentials with a
+    # renewal time take the other path, which reads the clock with printf.
     __vaultsh_hook() {
-        \builtin local __vaultsh_status="$?" __vaultsh_found __vaultsh_now
+        \builtin local __vaultsh_status=$?
+        [[ $PWD == "${__vaultsh_pwd-}" && -n ${__vaultsh_scope+set} &&
+            (-z ${__vaultsh_scope-} || -f ${__vaultsh_scope-}) &&
+            (-z ${__vaultsh_refresh_at-} || ${EPOCHSECONDS:-$__vaultsh_refresh_at} -lt $__vaultsh_refresh_at) &&
+            (-z ${__vaultsh_watch-} || -e ${__vaultsh_watch-}) &&
+            (-z ${VAULTSH_PROFILE-} || -n ${__vaultsh_state+set}) ]] || __vaultsh_check
+        return "$__vaultsh_status"
+    }
+
+    # The hook's other path: walk up for the marker, and run the binary when the marker changed,
+    # renewal is due, the credential server exited, or this shell inherited vaultsh credentials
+    # it has not taken charge of yet.
+    __vaultsh_check() {
+        \builtin local __vaultsh_found __vaultsh_now=${EPOCHSECONDS-}
         __vaultsh_find
-        \builtin printf -v __vaultsh_now '%(%s)T' -1
+        __vaultsh_pwd=$PWD
+        [[ -n $__vaultsh_now ]] || \builtin printf -v __vaultsh_now '%(%s)T' -1
         if [[ $__vaultsh_found != "${__vaultsh_scope-}" ]] ||
             [[ -n ${__vaultsh_refresh_at-} && $__vaultsh_now -ge $__vaultsh_refresh_at ]] ||
             [[ -n ${__vaultsh_watch-} && ! -e $__vaultsh_watch ]] ||
@@ -60,8 +77,9 @@ else
             \builtin local __vaultsh_from="${__vaultsh_scope-}"
             __vaultsh_scope=$__vaultsh_found
             __vaultsh_run hook
+        else
+            __vaultsh_scope=$__vaultsh_found
         fi
-        return "$__vaultsh_status"
     }
 
     vaultsh() {

@@ -55,13 +55,15 @@ export const COMMANDS: readonly CommandRow[] = [
   }),
   defineCommand({
     name: "use",
-    description: "switch this shell to the profile's credentials (through the shell integration)",
+    description:
+      "switch this shell to the profile's credentials (through the shell integration); " +
+      "without a profile, pick one on the terminal",
     args: [{ name: "profile", complete: "profile" }],
     options: {
       off: {
         kind: "flag",
         long: "--off",
-        description: "clear them: back to the directory's own profile, or none",
+        description: "drop them (inside a marked tree: until you leave it)",
       },
       server: {
         kind: "flag",

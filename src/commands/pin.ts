@@ -16,7 +16,7 @@ export async function pinCommand(profile: string, app?: App): Promise<void> {
   await requireKnownProfile(app, profile);
   const path = `${Deno.cwd()}/${MARKER_FILE}`;
   const content = new TextEncoder().encode(`${profile}\n`);
-  parseMarker(content, path); // the marker's own rules (SPEC §4) are stricter than the config's
+  parseMarker(content, path); // a marker's profile names are stricter than the config's
   await refuseNonFile(path);
   const previous = await readPrevious(path);
   await writeMarker(path, content);

@@ -1,7 +1,12 @@
-/** `vaultsh use <profile>` / `vaultsh use --off`: switch this shell's credentials. */
+/**
+ * `vaultsh use [profile]` / `vaultsh use --off`: switch this shell's credentials. Without a
+ * profile, on a terminal, a picker lists the config's profiles.
+ */
 import { App } from "../app.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError, VaultshError } from "../errors.ts";
+import { pickOnTerminal } from "../picker/pick_on_terminal.ts";
 import { runSync, shellContext } from "../session/run_sync.ts";
+import { openTerminal } from "../tty.ts";
 import { writeStdout } from "../util/stdout.ts";
 import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
@@ -16,19 +21,41 @@ export async function useCommand(
   if (options.off === true && options.server === true) {
     throw new UsageError("use", "--server needs a profile, not --off");
   }
-  if (options.off !== true && profile === undefined) {
-    throw new UsageError("use", "missing profile", "vaultsh use <profile>, or vaultsh use --off");
+  const tty = options.off !== true && profile === undefined ? await openTerminal() : null;
+  try {
+    if (options.off !== true && profile === undefined && tty === null) {
+      throw new UsageError(
+        "use",
+        "missing profile (no terminal for the picker)",
+        "vaultsh use <profile>, or vaultsh use --off",
+      );
+    }
+    app ??= App.fromEnv(options);
+    const context = shellContext(app, "use");
+    if (tty !== null) profile = await pick(app, tty);
+    const chosen = profile;
+    const code = await runSync(
+      app,
+      context,
+      options,
+      (sync) =>
+        chosen === undefined
+          ? sync.off(context.marker)
+          : sync.use(chosen, context.marker, { region: options.region, server: options.server }),
+    );
+    writeStdout(code);
+  } finally {
+    tty?.close();
   }
-  app ??= App.fromEnv(options);
-  const context = shellContext(app, "use");
-  const code = await runSync(
-    app,
-    context,
-    options,
-    (sync) =>
-      profile === undefined
-        ? sync.off(context.marker)
-        : sync.use(profile, context.marker, { region: options.region, server: options.server }),
-  );
-  writeStdout(code);
+}
+
+async function pick(app: App, tty: Deno.FsFile): Promise<string> {
+  const config = await app.config();
+  const names = config.profileNames();
+  if (names.length === 0) {
+    throw new VaultshError("use", `no profiles in ${config.configFile}`, {
+      hint: "add one with: vaultsh add <profile>",
+    });
+  }
+  return await pickOnTerminal(tty, names, "vaultsh: use which profile? (type to filter)");
 }

@@ -13,7 +13,8 @@ import { getShell, renderEnvChange, type Shell } from "../shells/shell.ts";
 import { hasTerminal } from "../tty.ts";
 import type { CredentialFlags } from "../credentials/credential_flags.ts";
 import { EnvStash } from "./env_stash.ts";
-import { type MarkerVerdict, ShellSync, type SyncResult } from "./shell_sync.ts";
+import { ShellSync } from "./shell_sync.ts";
+import type { MarkerVerdict, SyncResult } from "./sync_types.ts";
 import { decodeState, encodeState } from "./shell_state.ts";
 import { switchLine } from "./switch_line.ts";
 
@@ -86,7 +87,14 @@ export async function runSync(
         log.setQuiet(false);
       }
     },
-    exists,
+    async exists(path) {
+      try {
+        await Deno.stat(path);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     marker: (path) => evaluateMarker(path, trust),
     stash: new EnvStashLazy(app, now),
     notice: (message) => log.warn(message),
@@ -170,15 +178,5 @@ function readUptime(): number | undefined {
     return Number.isFinite(seconds) ? seconds : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Synchronous, as the shell's own `[ -e ]` test is: the sync core asks it between decisions. */
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }

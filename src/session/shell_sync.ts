@@ -1,6 +1,6 @@
 /**
- * The decisions behind `vaultsh use` and the shell hooks (SPEC §4, §6), independent of any
- * shell's syntax and of where credentials come from: both arrive as dependencies, so the whole
+ * The decisions behind `vaultsh use` and the shell hooks, independent of any shell's syntax and
+ * of where credentials come from: both arrive as dependencies (sync_types.ts), so the whole
  * state machine is testable with fakes.
  *
  * The shell holds what the user last asked for:
@@ -13,110 +13,12 @@
  * - Credentials inside the renewal window are renewed without a prompt; when that needs an MFA
  *   code, one notice per expiry, and the shell is left alone.
  */
-import {
-  type EnvChange,
-  MANAGED_VARIABLES,
-  type ManagedVariable,
-} from "../credentials/credential_env.ts";
+import { MANAGED_VARIABLES, type ManagedVariable } from "../credentials/credential_env.ts";
 import { MfaRequired } from "../credentials/mfa.ts";
 import { SsoSignInRequired } from "../sso/sign_in_required.ts";
 import { errorMessage } from "../errors.ts";
-import type { Env } from "../settings.ts";
 import type { Applied, Saved, ShellState } from "./shell_state.ts";
-
-/** A marker as the hook sees it after parsing and the trust check. */
-export type MarkerVerdict =
-  | {
-    readonly kind: "trusted";
-    readonly profile: string;
-    readonly region?: string | undefined;
-    readonly server: boolean;
-  }
-  /** `notice`: the line to print when the hook meets it (not when `use` looks at it). */
-  | { readonly kind: "untrusted"; readonly notice: string }
-  | { readonly kind: "denied" }
-  /** Unreadable or invalid: reported by the hook, treated as no marker. */
-  | { readonly kind: "broken"; readonly error: unknown };
-
-export interface ApplyRequest {
-  readonly region?: string | undefined;
-  readonly server?: boolean | undefined;
-  /** May prompt for an MFA code. */
-  readonly interactive: boolean;
-}
-
-/**
- * A change of what the shell holds, announced in one line: `use`, entering a marked tree,
- * leaving one (renewals, and a nested marker naming the same profile, change nothing to say).
- */
-export type Switch =
-  | {
-    readonly kind: "profile";
-    readonly profile: string;
-    /** `marker`: the marker's profile applied; `restore`: what the shell held before a marker. */
-    readonly why: "use" | "marker" | "restore";
-    /** The marker applied ("" unless `why` is marker). */
-    readonly marker: string;
-    readonly expires: number | undefined;
-    readonly server: boolean;
-  }
-  /** The variables the shell had before a marker, put back. */
-  | { readonly kind: "own" }
-  /** No credentials; `until`: a marker whose tree must be left first (`use --off` in it). */
-  | { readonly kind: "none"; readonly until: string };
-
-/** Credentials for the shell: its variables, when they expire, and what they depend on. */
-export interface Issued {
-  readonly env: EnvChange;
-  /** Unix seconds. */
-  readonly expires?: number | undefined;
-  /**
-   * A path that exists while the credentials work (the credential server's process): when it
-   * is gone, the next prompt issues them again.
-   */
-  readonly watch?: string | undefined;
-}
-
-export interface SyncDeps {
-  /** The environment the shell passed to the binary. */
-  readonly env: Env;
-  /** True when a prompt is possible (a controlling terminal exists). */
-  readonly interactive: boolean;
-  /** Unix seconds. */
-  readonly now: () => number;
-  /** The renewal window, seconds. */
-  readonly minTtl: number;
-  /** The variables for a profile's credentials, and when they expire. */
-  credentials(
-    profile: string,
-    request: ApplyRequest,
-  ): Promise<Issued>;
-  /** True while `path` exists (an `Issued.watch`). */
-  exists(path: string): boolean;
-  marker(path: string): Promise<MarkerVerdict>;
-  readonly stash: {
-    put(values: Readonly<Record<string, string>>): Promise<string>;
-    take(id: string): Promise<Record<string, string> | null>;
-  };
-  /** One line for the user (stderr). */
-  notice(message: string): void;
-  /** Says what the shell holds now, after a switch. */
-  announce(change: Switch): void;
-  /** Reports a failure as one line (stderr); the shell stays as it was. */
-  failure(error: unknown): void;
-}
-
-/** What the shell must do: set these variables, and keep this bookkeeping. */
-export interface SyncResult {
-  readonly env: ReadonlyMap<ManagedVariable, string | null>;
-  readonly state: ShellState;
-  /** The marker now governing, for the hook's fast path. */
-  readonly scope: string;
-  /** Unix seconds when the hook must call the binary again, if ever. */
-  readonly refreshAt: number | undefined;
-  /** The hook calls the binary again as soon as this path is gone. */
-  readonly watch: string | undefined;
-}
+import type { ApplyRequest, Issued, MarkerVerdict, SyncDeps, SyncResult } from "./sync_types.ts";
 
 /** Variables holding secrets: never copied into the shell state, stashed in the keychain. */
 const SECRET_VARIABLES: ReadonlySet<ManagedVariable> = new Set([
@@ -162,7 +64,7 @@ export class ShellSync {
     if (marker !== this.#oldScope) await this.#scopeChanged(marker);
     this.#scope = marker;
     const applied = this.#state.applied;
-    if (applied?.watch !== undefined && !this.#deps.exists(applied.watch)) {
+    if (applied?.watch !== undefined && !await this.#deps.exists(applied.watch)) {
       await this.#renew(applied, this.#deps.now());
     } else await this.#refreshIfDue();
   }

@@ -8,7 +8,7 @@
  */
 import { showPath } from "../marker/marker.ts";
 import { formatDuration } from "../util/duration.ts";
-import type { Switch } from "./shell_sync.ts";
+import type { Switch } from "./sync_types.ts";
 
 /** `now` in Unix seconds; times are the local clock (TZ). */
 export function switchLine(change: Switch, now: number): string {

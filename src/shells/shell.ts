@@ -1,7 +1,7 @@
 /**
  * Shell adapters: the binary prints shell code that the hooks `eval` (bash, zsh) or `source`
  * (fish). Every value goes through the target shell's quoting, so no marker, profile name or
- * credential can inject a command (SPEC §6).
+ * credential can inject a command.
  */
 import { UsageError } from "../errors.ts";
 import { FishShell } from "./fish_shell.ts";

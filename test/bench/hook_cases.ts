@@ -9,6 +9,8 @@
  *   directory with an allowed .envrc, direnv's own steady state);
  * - `cd` into a marker whose role credentials are cached, against direnv loading an .envrc on
  *   `cd`, and against the same shell session without the `cd`.
+ *
+ * The hook's own cost per call, against an empty function and in fish too, is hook_loop.ts.
  */
 import type { BenchCommand, BenchSuite, BenchWorld } from "./bench_types.ts";
 
