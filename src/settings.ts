@@ -1,5 +1,5 @@
 /**
- * One place per environment variable (SPEC §3). Everything else receives a `Settings` value, so
+ * One place per environment variable (design.md#configuration). Everything else receives a `Settings` value, so
  * tests can pass their own environment instead of mutating the process's.
  */
 import { VaultshError } from "./errors.ts";

@@ -432,7 +432,7 @@ mfa_serial=arn:aws:iam::000000000000:mfa/other
       mfa: "arn:aws:iam::000000000000:mfa/other=100000",
     },
   ]);
-  // a role assumed without MFA is cached all the same (SPEC §5.3: per profile)
+  // a role assumed without MFA is cached all the same (role credentials are cached per profile)
   assert.deepEqual(cachedSessions(h.keychain), [
     "sts.AssumeRole other_device",
     "sts.AssumeRole plain_role",

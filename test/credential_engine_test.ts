@@ -812,7 +812,7 @@ async function exists(path: string): Promise<boolean> {
 // ---- 5. what comes out ------------------------------------------------------------------------
 
 Deno.test({
-  name: "exec gives the child exactly SPEC §5.6's variables, for credentials STS really issued",
+  name: "exec gives the child exactly the exported variables, for credentials STS really issued",
   ...needs(...KEYRING),
   fn: async () => {
     await using world = await SeedWorld.create();

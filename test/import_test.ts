@@ -1,6 +1,6 @@
 /**
- * `vaultsh import aws-vault` end to end, against aws-vault's storage formats as keychain.md A2
- * documents them (99designs/keyring):
+ * `vaultsh import aws-vault` end to end, against aws-vault's storage formats as its keyring
+ * library (99designs/keyring) writes them:
  * - secret-service: a collection of its own, `/org/freedesktop/secrets/collection/awsvault`,
  *   with a password of its own, items labelled with the key, attribute `profile = <key>` only,
  *   secret = the keyring Item's JSON (`Data` = base64 of the credentials JSON), content type

@@ -1,5 +1,5 @@
 /**
- * `vaultsh init <shell>` (SPEC §6): the scripts it prints load cleanly in the real shells under
+ * `vaultsh init <shell>` (design.md#shell-integration): the scripts it prints load cleanly in the real shells under
  * strict flags, install their hooks once however often they are loaded, pass the shells' own
  * linters, and call the binary by a quoted absolute path.
  */

@@ -2,7 +2,7 @@
  * The shell integration in real interactive zsh, bash and fish, driven through a pty (tmux):
  * the rc file loads `vaultsh init`, the test types commands and reads the screen. Each shell
  * walks the same scenario against the local STS, with the real gnome-keyring and the real AWS
- * CLI as the consumer of what the shell holds (SPEC §4, §5, §6).
+ * CLI as the consumer of what the shell holds (design.md#markers, #credentials, #shell-integration).
  */
 import assert from "node:assert/strict";
 import { needs } from "./support/needs.ts";

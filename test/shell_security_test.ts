@@ -1,5 +1,5 @@
 /**
- * The shell integration against hostile input and for secret hygiene (SPEC §4, §6, §7), in real
+ * The shell integration against hostile input and for secret hygiene (design.md#trust, #shell-integration, #keychain), in real
  * interactive zsh, bash and fish:
  * - marker contents, profile names and marker paths crafted to inject shell code never run
  *   anything (a canary file must not appear), and odd paths still work;

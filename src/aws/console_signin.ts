@@ -1,5 +1,5 @@
 /**
- * Console sign-in through AWS's federation endpoint, as aws-vault builds it (notes §7.1): which
+ * Console sign-in through AWS's federation endpoint, as aws-vault builds it: which
  * partition's endpoints, what name GetFederationToken gets, where the console opens, and the
  * `getSigninToken` call. The sign-in token and the URL carrying it are bearer secrets: nothing
  * here logs them or puts them in an error message.

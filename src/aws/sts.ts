@@ -195,7 +195,7 @@ interface RetryToken {
  * The SDK's standard-mode retries (throttling, 5xx, timeouts, dropped connections, a corrected
  * clock skew; at most maxAttempts, full-jitter backoff), except that a request carrying an MFA
  * code is resent only when STS cannot have evaluated the code: throttled, refused for the clock
- * skew the SDK just corrected, or never delivered. An MFA code is single-use (SPEC §5.4): after
+ * skew the SDK just corrected, or never delivered. An MFA code is single-use (design.md#credentials): after
  * a 5xx or a timeout AWS may have spent it, and the resend would fail as "code already used",
  * hiding the real cause.
  */

@@ -1,6 +1,6 @@
 /**
  * `vaultsh login <profile>`: an AWS console sign-in URL through the federation endpoint, as
- * aws-vault builds it (notes §7.1).
+ * aws-vault builds it.
  *
  * - A role profile signs in with the role's credentials (from the cache, or AssumeRole).
  * - An IAM user without a role: GetFederationToken refuses session credentials, so the stored

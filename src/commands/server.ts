@@ -1,5 +1,5 @@
 /**
- * `vaultsh server <profile>`: the local credential server (SPEC §5.5).
+ * `vaultsh server <profile>`: the local credential server (design.md#credential-server).
  *
  *   vaultsh server account_b            serve in the foreground; prints the variables, Ctrl-C stops
  *   vaultsh server --detach account_b   start (or reuse) the shared background server, print them

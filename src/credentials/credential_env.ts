@@ -1,5 +1,5 @@
 /**
- * The environment a profile's credentials become (SPEC §5.6): what `exec` gives its child, what
+ * The environment a profile's credentials become (design.md#credentials): what `exec` gives its child, what
  * `export --format env` prints and what `use` puts into the shell. A null value means "unset".
  */
 import type { ResolvedCredentials } from "./resolve_credentials.ts";

@@ -1,5 +1,5 @@
 /**
- * Where MFA codes come from (SPEC §5.4): `--mfa-token`, else the profile's `mfa_process`, else a
+ * Where MFA codes come from (design.md#credentials): `--mfa-token`, else the profile's `mfa_process`, else a
  * prompt on the controlling terminal. A code is single-use at AWS, so a static `--mfa-token` is
  * handed out once; a second need in the same run is an error instead of a doomed STS call. When
  * a code may be sent (not twice, not by two processes at once) is mfa_spender.ts's business.

@@ -1,5 +1,5 @@
 /**
- * Names of cached sessions in the keychain (SPEC §7): `<type>,<profile>,<qualifier>,<expiry>`,
+ * Names of cached sessions in the keychain (design.md#keychain): `<type>,<profile>,<qualifier>,<expiry>`,
  * aws-vault's layout. Profile and qualifier (MFA serial for GetSessionToken, role ARN for
  * AssumeRole and AssumeRoleWithWebIdentity, command for credential_process) are base64url without padding, so commas and
  * colons inside them cannot break the format; the expiry is Unix seconds, so `list` can show

@@ -1,4 +1,4 @@
-/** STS GetSessionToken, with an MFA code when the profile has `mfa_serial` (SPEC §5.2). */
+/** STS GetSessionToken, with an MFA code when the profile has `mfa_serial` (design.md#credentials). */
 import type { Sts } from "../aws/sts.ts";
 import * as log from "../log.ts";
 import type { Credentials } from "../aws/credentials.ts";

@@ -1,5 +1,5 @@
 /**
- * aws-vault's `file` backend (99designs/keyring file.go, keychain.md A2): one file per key in
+ * aws-vault's `file` backend (99designs/keyring file.go): one file per key in
  * `~/.awsvault/keys/` (or `AWS_VAULT_FILE_DIR`), the file name being the key with `%` and `/`
  * percent-encoded, the content a JWE compact token (PBES2-HS256+A128KW, A256GCM, an extra
  * `created` header) of the keyring Item's JSON, under the passphrase aws-vault asks for.

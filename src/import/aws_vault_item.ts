@@ -1,5 +1,5 @@
 /**
- * aws-vault's keyring items (99designs/keyring `Item`, keychain.md A2): the secret-service and
+ * aws-vault's keyring items (99designs/keyring `Item`): the secret-service and
  * file backends store the JSON of `{"Key","Data","Label","Description",...}`, where `Data` is the
  * base64 of the payload. A long-term key's payload is aws-sdk-go-v2's `aws.Credentials`
  * (`{"AccessKeyID","SecretAccessKey","SessionToken":"","CanExpire":false,...}`); cached sessions

@@ -1,5 +1,5 @@
 /**
- * aws-vault's `secret-service` backend (99designs/keyring secretservice.go, keychain.md A2): a
+ * aws-vault's `secret-service` backend (99designs/keyring secretservice.go): a
  * collection of its own (`awsvault`, or AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME) whose items
  * carry only the attribute `profile = <key>` (label = key), the secret being the keyring Item's
  * JSON. That collection has its own password and is usually locked after a login: reading it

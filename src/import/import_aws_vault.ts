@@ -1,5 +1,5 @@
 /**
- * Copies the long-term access keys aws-vault stored into vaultsh's keychain (SPEC §2 `import`).
+ * Copies the long-term access keys aws-vault stored into vaultsh's keychain.
  *
  * Which of aws-vault's backends are read: `--from`, else `AWS_VAULT_BACKEND` (aws-vault's own
  * choice), else every one that exists here: its secret-service collection and its file keyring

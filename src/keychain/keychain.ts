@@ -1,6 +1,6 @@
 import { VaultshError } from "../errors.ts";
 
-/** The names of the keychain backends (SPEC §7). */
+/** The names of the keychain backends (design.md#keychain). */
 export type BackendName = "secret-service" | "keychain" | "file" | "memory";
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The `.awsvault` marker (SPEC §4): either one profile name, or `key = value` lines with
+ * The `.awsvault` marker (design.md#markers): either one profile name, or `key = value` lines with
  * `profile` (required), `region` and `server`. `#` starts a comment at the start of a line or
  * after whitespace. Markers come from any directory the user enters, often from someone else's
  * repository, so the parser accepts nothing else, and every error names the file and line and

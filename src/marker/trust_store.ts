@@ -1,5 +1,5 @@
 /**
- * Which `.awsvault` markers the user trusts (SPEC §4), direnv's model (shell-hooks notes §1.3):
+ * Which `.awsvault` markers the user trusts (design.md#trust), direnv's model:
  * - allowing records `allow-<sha256(location + "\n")>-<sha256(location + "\n" + content)>`,
  *   where the location is the real path of the marker's directory plus its own name (see
  *   markerLocation), so editing the marker, moving, copying or symlinking it elsewhere leaves it

@@ -1,5 +1,5 @@
 /**
- * The ECS container-credentials endpoint (SPEC §5.5): `GET /` on 127.0.0.1 answers
+ * The ECS container-credentials endpoint (design.md#credential-server): `GET /` on 127.0.0.1 answers
  * `{"AccessKeyId","SecretAccessKey","Token","Expiration"}` to whoever presents the bearer token
  * in `Authorization`, so SDKs and the AWS CLI renew by themselves past one hour.
  *

@@ -1,5 +1,5 @@
 /**
- * The environment for a shell or child served by the credential server (SPEC §5.5): the ECS
+ * The environment for a shell or child served by the credential server (design.md#credential-server): the ECS
  * container variables instead of keys, so SDKs fetch and renew credentials themselves. Same
  * shape as credentialEnv (a null value means "unset"), so the hooks save and restore it alike.
  */

@@ -5,7 +5,7 @@
  */
 import * as OTPAuth from "otpauth";
 
-/** The seed scenario's parent account (SPEC §1). */
+/** The seed scenario's parent account. */
 export const DEMO_ACCOUNT = "000000000000";
 export const DEMO_USER = "jumpuser";
 /** The target accounts whose `role_name` trusts the parent account with MFA. */

@@ -234,7 +234,7 @@ export class SeedWorld {
 }
 
 /**
- * A failure as SPEC §2 wants it: exit 1, nothing on stdout, and exactly one error line
+ * A failure as design.md#commands wants it: exit 1, nothing on stdout, and exactly one error line
  * `vaultsh: <what>: <why>` on stderr (progress lines end in "…", a hint line may follow, debug
  * lines are the trace). Returns the error line.
  */

@@ -52,7 +52,7 @@ export type {
 export interface StsServerOptions {
   /** Default 0: a random free port. */
   readonly port?: number;
-  /** "seed" (default): the SPEC §1 scenario. "empty": no users or roles; tests add their own. */
+  /** "seed" (default): the seed scenario (one IAM user, roles in other accounts). "empty": no users or roles; tests add their own. */
   readonly world?: "seed" | "empty";
   /** The demo user's access key id (default: random `AKIA...`). */
   readonly accessKeyId?: string;
