@@ -35,6 +35,8 @@ Deno.test("add refuses to replace a stored key without --force, and replaces it 
   await using box = await Sandbox.create({ env: { VAULTSH_FILE_PASSPHRASE: "add-tests" } });
   await box.writeConfig("[profile a]\nregion = eu-west-1\n");
   assert.equal((await box.vaultsh(["add", "a", "--env"], { env: KEY })).code, 0);
+  // the unlocked data key is kept in the fast layer; forget it so the passphrase is needed
+  assert.equal((await box.vaultsh(["lock"])).code, 0);
   const [line, hint] = oneLine(await box.vaultsh(["add", "a", "--env"], { env: OTHER }));
   assert.equal(line, 'vaultsh: profile "a": a key is already stored in the file keychain');
   assert.equal(hint, "hint: pass --force to replace it (vaultsh rotate replaces it at AWS too)");
@@ -50,6 +52,8 @@ Deno.test("a wrong VAULTSH_FILE_PASSPHRASE gets a hint naming it", async () => {
   await using box = await Sandbox.create({ env: { VAULTSH_FILE_PASSPHRASE: "right" } });
   await box.writeConfig("[profile a]\nregion = eu-west-1\n");
   assert.equal((await box.vaultsh(["add", "a", "--env"], { env: KEY })).code, 0);
+  // the unlocked data key is kept in the fast layer; forget it so the passphrase is needed
+  assert.equal((await box.vaultsh(["lock"])).code, 0);
   const [line, hint] = oneLine(
     await box.vaultsh(["export", "a"], { env: { VAULTSH_FILE_PASSPHRASE: "wrong" } }),
   );
@@ -95,6 +99,9 @@ Deno.test({
     assert.match(await sh.waitForPrompt(), /stored the access key for "a"/);
 
     // an existing keychain: asked once; a mistyped one gets a hint about typing, not a variable
+    // (after `lock`: until then the fast layer holds the unlocked key and nothing is asked)
+    await sh.send("vaultsh lock");
+    await sh.waitForPrompt();
     await typeKeys("b");
     await sh.send("not-the-passphrase");
     const wrong = await sh.waitForPrompt();

@@ -14,6 +14,7 @@
  * passphrase fails at the data key, before anything is written. Listing and deleting need no
  * passphrase (the names are the file names).
  */
+import { VaultshError } from "../errors.ts";
 import { atomicWrite, ensurePrivateDir } from "../util/atomic_write.ts";
 import {
   DATA_KEY_ALGORITHM,
@@ -106,7 +107,8 @@ export class FileKeychain implements Keychain {
       await ensurePrivateDir(this.directory);
       await atomicWrite(path, token, { mode: 0o600 });
     } catch (error) {
-      if (error instanceof KeychainError) throw error;
+      // a keychain failure, or the passphrase prompt's own (two entries that differ), as it is
+      if (error instanceof VaultshError) throw error;
       // a full disk or a read-only directory: atomicWrite left the old file whole
       throw new KeychainError(
         "file",
