@@ -96,8 +96,8 @@ Deno.test({
     assert.deepEqual(await bashOffers(box, ["s"]), ["status", "server", "sso"]);
     assert.deepEqual(await bashOffers(box, ["sso", ""]), ["login", "logout", "populate"]);
     assert.deepEqual(await bashOffers(box, ["sso", "lo"]), ["login", "logout"]);
-    assert.deepEqual(await bashOffers(box, ["sso", "populate", "--d"]), ["--dry-run"]);
-    assert.deepEqual(await bashOffers(box, ["sso", "login", "--d"]), []);
+    assert.deepEqual(await bashOffers(box, ["sso", "populate", "--dr"]), ["--dry-run"]);
+    assert.deepEqual(await bashOffers(box, ["sso", "login", "--dr"]), []);
     assert.deepEqual(await bashOffers(box, ["sso", "login", "--no-b"]), ["--no-browser"]);
     for (const command of ["login", "logout", "populate"]) {
       assert.deepEqual(await bashOffers(box, ["sso", command, ""]), ["corp", "lab"], command);
@@ -265,7 +265,7 @@ Deno.test({
     ]);
     assert.deepEqual(described.stdout.split("\n").filter((line) => line !== ""), [
       "exec\trun a command (default $SHELL) with the profile's credentials",
-      "export\tprint the profile's credentials (env lines, credential_process JSON, or ini)",
+      "export\tprint the profile's credentials (env lines, export lines, credential_process JSON, or ini)",
     ]);
     assert.deepEqual(await fishOffers(box, "vaultsh init "), ["bash", "fish", "zsh"]);
     assert.deepEqual(await fishOffers(box, "vaultsh export a --format "), FORMAT_WORDS.toSorted());
