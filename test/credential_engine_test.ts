@@ -933,7 +933,7 @@ Deno.test({
     const bad = await world.vaultsh(["export", "account_b", "--format", "yaml"]);
     assert.equal(bad.code, 2);
     assert.equal(bad.stdout, "");
-    assert.match(bad.stderr, /"yaml" is not one of env, json, ini/);
+    assert.match(bad.stderr, /"yaml" is not one of env, export-env, json, ini/);
     // one GetSessionToken, one AssumeRole: every format came from the cache after the first
     assert.equal(sts.count("GetSessionToken"), 1);
     assert.equal(sts.count("AssumeRole"), 1);
