@@ -639,6 +639,14 @@ Deno.test("freshTotp() hands out distinct codes the server accepts", async () =>
   }
 });
 
+Deno.test("freshTotp() does not hand out a code again after reset(), though the server never saw it", async () => {
+  await using server = new StsServer();
+  // a client may have taken the first code as spent (a 5xx or a timeout on its way)
+  const first = await server.freshTotp();
+  server.reset();
+  assert.notEqual(await server.freshTotp(), first);
+});
+
 Deno.test("StsServer refuses an MFA device that belongs to another user", async () => {
   await using server = new StsServer();
   const other = server.addUser("other");

@@ -257,7 +257,7 @@ export class StsServer {
 
   /**
    * Forgets calls, faults, the clock offset, expiresIn and key propagation delay. Identities,
-   * sessions and spent MFA codes stay, as they would at AWS.
+   * sessions, spent MFA codes and the codes freshTotp handed out stay, as they would at AWS.
    */
   reset(): void {
     this.#calls = [];
@@ -265,7 +265,7 @@ export class StsServer {
     this.#offsetMs = 0;
     this.#expiresIn = undefined;
     this.#keyPropagationMs = 0;
-    this.#handedOut.clear();
+    // not #handedOut: a client may count a code as spent that this server never saw
   }
 
   /**
