@@ -45,7 +45,7 @@ export async function openKeychain(
   if (!layered || options.expiryOf === undefined || backend === "keychain") {
     return await openStore(backend, settings, options.passphrase);
   }
-  const fast = await FastStore.open(storeIdentity(backend, settings));
+  const fast = FastStore.open(storeIdentity(backend, settings));
   if (!(fast instanceof FastStore)) {
     debug(`no fast cache: ${fast.unavailable}`);
     return await openStore(backend, settings, options.passphrase);
@@ -124,7 +124,7 @@ async function detect(settings: Settings, remember: boolean): Promise<UserBacken
     debug("no D-Bus session bus here: using the file backend");
     return "file";
   }
-  const memory = remember ? await FastStore.open(`detected\n${busIdentity(settings)}`) : null;
+  const memory = remember ? FastStore.open(`detected\n${busIdentity(settings)}`) : null;
   const known = memory instanceof FastStore ? memory.read("backend") : null;
   if (known !== null && new TextDecoder().decode(known) === "secret-service") {
     return "secret-service";
