@@ -13,6 +13,7 @@ import {
   assertFails,
   exported,
   KEYRING_TOOLS,
+  seeded,
   SeedWorld,
   SERIAL,
   sleep,
@@ -33,11 +34,8 @@ Deno.test({
   name: "four processes renewing one role at the same moment make one AssumeRole, " +
     "cold and when due",
   ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
-    const { sts } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_b"]));
+  fn: seeded({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } }, async (world, sts) => {
+    await world.exportEnv("account_b");
 
     const fourAtOnce = async (lifetime?: number) => {
       sts.reset();
@@ -65,16 +63,13 @@ Deno.test({
     assert.notEqual(renewed, first);
     assert.deepEqual(await world.sessions(), [ROLE_A, ROLE_B, MFA_SESSION]);
     assert.equal(await world.mfaAsks(), 1);
-  },
+  }),
 });
 
 Deno.test({
   name: "four processes needing one MFA session at the same moment spend one MFA code",
   ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
+  fn: seeded(async (world, sts) => {
     sts.inject({ kind: "slow", action: "GetSessionToken", delayMs: 1_500 });
     const profiles = ["account_a", "account_b", "account_c", "account_a"];
     const results = await Promise.all(
@@ -94,7 +89,7 @@ Deno.test({
     assert.equal(callers.size, 1);
     assert.equal(keys[0], keys[3]);
     assert.deepEqual(await world.sessions(), [ROLE_A, ROLE_B, ROLE_C, MFA_SESSION]);
-  },
+  }),
 });
 
 const SHELLS: readonly ShellName[] = ["bash", "zsh", "fish"];
@@ -103,11 +98,9 @@ Deno.test({
   name: "bash, zsh and fish whose credentials expire at the same moment renew at their next " +
     "prompts with one AssumeRole, and the cache keeps one item per key",
   ...needs(...SHELLS, "tmux", ...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
-    const { sts, box } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_b"]));
+  fn: seeded({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } }, async (world, sts) => {
+    const { box } = world;
+    await world.exportEnv("account_b");
     const shells: ShellSession[] = [];
     try {
       for (const shell of SHELLS) {
@@ -117,7 +110,7 @@ Deno.test({
       }
       // one role session, short-lived: every shell takes it from the cache, same expiry
       sts.expiresIn(MIN_TTL + 12);
-      const first = exported(await world.vaultsh(["export", "account_a"]));
+      const first = await world.exportEnv("account_a");
       sts.reset();
       for (const sh of shells) await sh.run("vaultsh use account_a", undefined, /Enter MFA code/);
       assert.equal(sts.count(), 0, "use came from the cache");
@@ -153,7 +146,7 @@ Deno.test({
     } finally {
       for (const sh of shells) await sh.close();
     }
-  },
+  }),
 });
 
 /** The lock file vaultsh uses for one cache key (file_lock.ts: SHA-256 of the key, 16 bytes). */
@@ -196,7 +189,7 @@ async function holdLock(path: string): Promise<{ release(): Promise<void> }> {
  */
 async function holdAccountALock(world: SeedWorld): Promise<{ release(): Promise<void> }> {
   await world.giveMfaCode();
-  exported(await world.vaultsh(["export", "account_b"]));
+  await world.exportEnv("account_b");
   return await holdLock(
     await lockFile(
       world.box.env.XDG_RUNTIME_DIR!,
@@ -208,9 +201,7 @@ async function holdAccountALock(world: SeedWorld): Promise<{ release(): Promise<
 Deno.test({
   name: "export waits for another process holding the role's lock, then renews once",
   ...needs("flock", ...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
+  fn: seeded({ mfaCode: false }, async (world, sts) => {
     const holder = await holdAccountALock(world);
     sts.reset();
     const started = Date.now();
@@ -227,7 +218,7 @@ Deno.test({
     exported(result);
     assert.ok(released - started >= 2_000);
     assert.deepEqual(sts.counts(), { AssumeRole: 1 });
-  },
+  }),
 });
 
 /** A vaultsh-like process: CachedProvider with a real file keychain, errors printed as main.ts does. */
@@ -315,9 +306,7 @@ Deno.test({
   name:
     "export gives up after VAULTSH_LOCK_TIMEOUT with one line when another vaultsh holds the lock",
   ...needs("flock", ...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
+  fn: seeded({ mfaCode: false }, async (world, sts) => {
     const holder = await holdAccountALock(world);
     sts.reset();
     try {
@@ -336,5 +325,5 @@ Deno.test({
     } finally {
       await holder.release();
     }
-  },
+  }),
 });

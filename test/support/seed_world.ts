@@ -102,9 +102,19 @@ export class SeedWorld {
     return this.box.vaultsh(args, options);
   }
 
+  /** `vaultsh export <profile>`'s variables; fails the test when the export failed. */
+  async exportEnv(profile: string, options: RunOptions = {}): Promise<Record<string, string>> {
+    return exported(await this.vaultsh(["export", profile], options));
+  }
+
   /** The AWS CLI's argv for an STS call against the local endpoint. */
   awsSts(...args: string[]): string[] {
     return [AWS, "sts", ...args, "--endpoint-url", this.sts.url, "--output", "json"];
+  }
+
+  /** `vaultsh exec <profile> -- aws sts <args>` against the local endpoint. */
+  execAwsSts(profile: string, ...args: string[]): Promise<RunResult> {
+    return this.vaultsh(["exec", profile, "--", ...this.awsSts(...args)]);
   }
 
   /** Runs the AWS CLI's STS call against the local endpoint. */
@@ -231,6 +241,28 @@ export class SeedWorld {
     await this.box.close();
     await this.sts.stop();
   }
+}
+
+export interface SeededOptions extends SeedWorldOptions {
+  /** Put a fresh MFA code where the mfa_process reads it before the body runs (default true). */
+  readonly mfaCode?: boolean;
+}
+
+type SeededBody = (world: SeedWorld, sts: StsServer, t: Deno.TestContext) => Promise<void>;
+
+/**
+ * A test function that runs `body` in a fresh seed world, disposed after it, with an MFA code in
+ * place unless told otherwise: `fn: seeded(async (world, sts) => { ... })`.
+ */
+export function seeded(
+  ...args: [body: SeededBody] | [options: SeededOptions, body: SeededBody]
+): (t: Deno.TestContext) => Promise<void> {
+  const [options, body] = args.length === 1 ? [{}, args[0]] : args;
+  return async (t) => {
+    await using world = await SeedWorld.create(options);
+    if (options.mfaCode !== false) await world.giveMfaCode();
+    await body(world, world.sts, t);
+  };
 }
 
 /**
