@@ -18,6 +18,8 @@ import {
   assertFails,
   exported,
   KEYRING_TOOLS,
+  ROLE_A_ARN,
+  SEED_SESSIONS,
   seeded,
   SeedWorld,
   snapshot,
@@ -28,11 +30,8 @@ import { needs } from "./support/needs.ts";
 import { type RunResult, SEED_CONFIG } from "./support/sandbox.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";
 
+const { MFA_SESSION, ROLE_A, ROLE_B } = SEED_SESSIONS;
 const KEY_ITEM = "jumpuser";
-const ROLE_A = "sts.AssumeRole account_a";
-const ROLE_B = "sts.AssumeRole account_b";
-const MFA_SESSION = "sts.GetSessionToken jumpuser";
-const ROLE_A_ARN = "arn:aws:iam::111111111111:role/role_name";
 const NEW_KEY = {
   AWS_ACCESS_KEY_ID: "AKIA" + "N".repeat(16),
   AWS_SECRET_ACCESS_KEY: "n".repeat(40),

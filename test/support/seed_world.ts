@@ -21,6 +21,14 @@ import { StsServer } from "./sts_server.ts";
 export const SERIAL = "arn:aws:iam::000000000000:mfa/jumpuser";
 export const AWS = "/usr/bin/aws";
 export const KEYRING_TOOLS = ["dbus-daemon", "gnome-keyring-daemon", "dbus-send"] as const;
+export const ROLE_A_ARN = "arn:aws:iam::111111111111:role/role_name";
+/** The seed's cached sessions as sessions() lists them. */
+export const SEED_SESSIONS = {
+  ROLE_A: "sts.AssumeRole account_a",
+  ROLE_B: "sts.AssumeRole account_b",
+  ROLE_C: "sts.AssumeRole account_c",
+  MFA_SESSION: "sts.GetSessionToken jumpuser",
+} as const;
 
 /** The seed config, with an mfa_process on both profiles that carry the MFA serial. */
 export function seedWithMfaProcess(): string {
