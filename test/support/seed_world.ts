@@ -47,6 +47,8 @@ export interface SeedWorldOptions {
   readonly mfaProcess?: boolean;
   /** Appended to the config. */
   readonly extraConfig?: string;
+  /** Point `login` at the STS stand-in's console federation endpoint (VAULTSH_FEDERATION_URL). */
+  readonly federation?: boolean;
 }
 
 export class SeedWorld {
@@ -54,6 +56,8 @@ export class SeedWorld {
   readonly box: Sandbox;
   /** Keyrings started by restartKeyring(); the sandbox stops only its first one. */
   readonly #restarted: KeyringSession[] = [];
+  /** Clean-ups a test registered with defer(), run last-first before the world closes. */
+  readonly #deferred: Array<() => Promise<void>> = [];
 
   private constructor(sts: StsServer, box: Sandbox) {
     this.sts = sts;
@@ -68,7 +72,11 @@ export class SeedWorld {
       box = await Sandbox.create({
         keyring: !file,
         sts,
-        env: { ...(file ? { VAULTSH_FILE_PASSPHRASE: "fault-tests" } : {}), ...options.env },
+        env: {
+          ...(file ? { VAULTSH_FILE_PASSPHRASE: "fault-tests" } : {}),
+          ...(options.federation === true ? { VAULTSH_FEDERATION_URL: sts.federationUrl } : {}),
+          ...options.env,
+        },
       });
       await box.seed();
       const config = options.mfaProcess === false ? SEED_CONFIG : seedWithMfaProcess();
@@ -244,7 +252,20 @@ export class SeedWorld {
     this.env.HOME = this.home;
   }
 
+  /** Runs `cleanup` when the world is disposed, before its keyring and sandbox go. */
+  defer(cleanup: () => Promise<void>): void {
+    this.#deferred.push(cleanup);
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      for (const cleanup of this.#deferred.reverse()) await cleanup();
+    } finally {
+      await this.#close();
+    }
+  }
+
+  async #close(): Promise<void> {
     for (const keyring of this.#restarted) await keyring.stop();
     await this.box.close();
     await this.sts.stop();
