@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { COMMANDS, FORMAT_WORDS, SHELL_WORDS } from "../src/cli/command_table.ts";
+import { FORMAT_WORDS } from "../src/cli/command_options.ts";
+import { COMMANDS, SHELL_WORDS } from "../src/cli/command_table.ts";
 import { completionScript } from "../src/cli/completion.ts";
 import { BACKEND_NAMES } from "../src/cli/shared_options.ts";
 import { EXPORT_FORMATS } from "../src/commands/export.ts";
