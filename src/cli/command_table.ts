@@ -74,7 +74,7 @@ export const COMMANDS: readonly CommandRow[] = [
     options: ALLOW_OPTIONS,
     run: async ([path], options) => {
       const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand("allow", path, undefined, options);
+      await trustCommand("allow", path, options);
     },
   }),
   defineCommand({
