@@ -95,6 +95,64 @@ Deno.test({
   },
 });
 
+/**
+ * Runs `shell args...` in a project whose marker is not trusted yet, requiring exit 0 and the
+ * notice the binary gives there (so a hook ran it); returns stdout.
+ */
+async function inUntrustedProject(
+  box: Sandbox,
+  shell: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const project = `${box.root}/project`;
+  await Deno.mkdir(project, { recursive: true });
+  await Deno.writeTextFile(`${project}/.awsvault`, "account_a\n");
+  const result = await box.run(shell, args, { cwd: project, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /wants profile "account_a"; run 'vaultsh allow'/);
+  return result.stdout;
+}
+
+Deno.test({
+  name: "vaultsh.plugin.zsh installs the prompt hook from PATH, and the hook runs vaultsh",
+  ...needs("zsh"),
+  async fn() {
+    await using box = await Sandbox.create();
+    // as a plugin manager does: source the entry from .zshrc, then zsh runs precmd_functions
+    const stdout = await inUntrustedProject(box, "zsh", [
+      "-i",
+      ...ZSH_STRICT,
+      `source ${REPO_ROOT}/shell/vaultsh.plugin.zsh
+print -r -- "precmd: \${(j:,:)precmd_functions} chpwd: \${(j:,:)chpwd_functions}"
+for f in $precmd_functions; do $f; done`,
+    ]);
+    assert.equal(stdout, "precmd: __vaultsh_hook,__vaultsh_complete_setup chpwd: __vaultsh_hook\n");
+  },
+});
+
+Deno.test({
+  name: "conf.d/vaultsh.fish installs the prompt hook from PATH, and the hook runs vaultsh",
+  ...needs("fish"),
+  async fn() {
+    await using box = await Sandbox.create();
+    // as fisher does: the file in fish's conf.d, which an interactive fish sources at start
+    const confD = `${box.env.XDG_CONFIG_HOME}/fish/conf.d`;
+    await Deno.mkdir(confD, { recursive: true });
+    await Deno.copyFile(`${REPO_ROOT}/shell/conf.d/vaultsh.fish`, `${confD}/vaultsh.fish`);
+    const stdout = await inUntrustedProject(box, "fish", [
+      "-i",
+      "-c",
+      "functions --handlers-type generic | string match -r '__vaultsh_\\w+'; emit fish_prompt",
+    ], { fish_greeting: "" });
+    // fish -i may print terminal mode sequences around the output
+    assert.deepEqual(stdout.match(/__vaultsh_\w+/g), [
+      "__vaultsh_preexec_hook",
+      "__vaultsh_prompt_hook",
+    ]);
+  },
+});
+
 Deno.test({
   name: "init bash installs its hook once into PROMPT_COMMAND, as a string or an array",
   ...needs("bash"),
