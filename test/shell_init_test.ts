@@ -131,15 +131,19 @@ for f in $precmd_functions; do $f; done`,
   },
 });
 
+/** conf.d/vaultsh.fish where fisher puts it: fish's conf.d, which every fish sources at start. */
+async function installConfD(box: Sandbox): Promise<void> {
+  const confD = `${box.env.XDG_CONFIG_HOME}/fish/conf.d`;
+  await Deno.mkdir(confD, { recursive: true });
+  await Deno.copyFile(`${REPO_ROOT}/shell/conf.d/vaultsh.fish`, `${confD}/vaultsh.fish`);
+}
+
 Deno.test({
   name: "conf.d/vaultsh.fish installs the prompt hook from PATH, and the hook runs vaultsh",
   ...needs("fish"),
   async fn() {
     await using box = await Sandbox.create();
-    // as fisher does: the file in fish's conf.d, which an interactive fish sources at start
-    const confD = `${box.env.XDG_CONFIG_HOME}/fish/conf.d`;
-    await Deno.mkdir(confD, { recursive: true });
-    await Deno.copyFile(`${REPO_ROOT}/shell/conf.d/vaultsh.fish`, `${confD}/vaultsh.fish`);
+    await installConfD(box);
     const stdout = await inUntrustedProject(box, "fish", [
       "-i",
       "-c",
@@ -150,6 +154,40 @@ Deno.test({
       "__vaultsh_preexec_hook",
       "__vaultsh_prompt_hook",
     ]);
+  },
+});
+
+Deno.test({
+  name:
+    "the zsh plugin and fish conf.d entries say so when vaultsh is not on PATH, and define nothing",
+  ...needs("zsh", "fish"),
+  async fn() {
+    await using box = await Sandbox.create();
+    await installConfD(box);
+    const noVaultsh = { PATH: "/usr/bin:/bin", fish_greeting: "" };
+    const zsh = await box.run("zsh", [
+      "-i",
+      ...ZSH_STRICT,
+      `source ${REPO_ROOT}/shell/vaultsh.plugin.zsh
+print -r -- "precmd: \${+precmd_functions} vaultsh: \${+functions[vaultsh]}"`,
+    ], { env: noVaultsh });
+    assert.deepEqual(zsh, {
+      code: 0,
+      signal: null,
+      stdout: "precmd: 0 vaultsh: 0\n",
+      stderr: "vaultsh: the zsh plugin needs vaultsh on PATH (see install.sh)\n",
+    });
+    const defined = "functions -q vaultsh; and echo defined; or echo undefined";
+    const interactive = await box.run("fish", ["-i", "-c", defined], { env: noVaultsh });
+    assert.equal(interactive.code, 0);
+    assert.match(interactive.stdout, /^undefined$/m);
+    assert.equal(
+      interactive.stderr,
+      "vaultsh: the fish plugin needs vaultsh on PATH (see install.sh)\n",
+    );
+    // a script's fish stays quiet: a missing integration is no concern of a script
+    const script = await box.run("fish", ["-c", defined], { env: noVaultsh });
+    assert.deepEqual(script, { code: 0, signal: null, stdout: "undefined\n", stderr: "" });
   },
 });
 
