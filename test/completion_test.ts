@@ -290,6 +290,9 @@ Deno.test({
     // the rc file: the test's prompt, then only `eval "$(vaultsh init zsh)"` (no compinit)
     await using sh = await ShellSession.start({ shell: "zsh", env: box.env, dir: box.root });
     const cases: [string, RegExp][] = [
+      ["vaultsh us", /vaultsh use$/],
+      ["vaultsh use jump", /vaultsh use jumpuser$/],
+      ["vaultsh server switch", /vaultsh server switchrole$/],
       ["vaultsh expo", /vaultsh export$/],
       ["vaultsh export --form", /vaultsh export --format$/],
       ["vaultsh export --format j", /vaultsh export --format json$/],
@@ -309,5 +312,11 @@ Deno.test({
       await sh.press("C-u");
       await commandLine(sh, /\]\][%#]$/);
     }
+    // several profiles fit: zsh completes their common part and lists them under the line
+    await sh.type("vaultsh use acc");
+    await sh.press("Tab");
+    await commandLine(sh, /vaultsh use account_$/);
+    await sh.press("Tab");
+    await sh.waitFor(/^account_a\s+account_b\s+account_c$/m);
   },
 });

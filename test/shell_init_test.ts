@@ -95,6 +95,102 @@ Deno.test({
   },
 });
 
+/**
+ * Runs `shell args...` in a project whose marker is not trusted yet, requiring exit 0 and the
+ * notice the binary gives there (so a hook ran it); returns stdout.
+ */
+async function inUntrustedProject(
+  box: Sandbox,
+  shell: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const project = `${box.root}/project`;
+  await Deno.mkdir(project, { recursive: true });
+  await Deno.writeTextFile(`${project}/.awsvault`, "account_a\n");
+  const result = await box.run(shell, args, { cwd: project, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /wants profile "account_a"; run 'vaultsh allow'/);
+  return result.stdout;
+}
+
+Deno.test({
+  name: "vaultsh.plugin.zsh installs the prompt hook from PATH, and the hook runs vaultsh",
+  ...needs("zsh"),
+  async fn() {
+    await using box = await Sandbox.create();
+    // as a plugin manager does: source the entry from .zshrc, then zsh runs precmd_functions
+    const stdout = await inUntrustedProject(box, "zsh", [
+      "-i",
+      ...ZSH_STRICT,
+      `source ${REPO_ROOT}/shell/vaultsh.plugin.zsh
+print -r -- "precmd: \${(j:,:)precmd_functions} chpwd: \${(j:,:)chpwd_functions}"
+for f in $precmd_functions; do $f; done`,
+    ]);
+    assert.equal(stdout, "precmd: __vaultsh_hook,__vaultsh_complete_setup chpwd: __vaultsh_hook\n");
+  },
+});
+
+/** conf.d/vaultsh.fish where fisher puts it: fish's conf.d, which every fish sources at start. */
+async function installConfD(box: Sandbox): Promise<void> {
+  const confD = `${box.env.XDG_CONFIG_HOME}/fish/conf.d`;
+  await Deno.mkdir(confD, { recursive: true });
+  await Deno.copyFile(`${REPO_ROOT}/shell/conf.d/vaultsh.fish`, `${confD}/vaultsh.fish`);
+}
+
+Deno.test({
+  name: "conf.d/vaultsh.fish installs the prompt hook from PATH, and the hook runs vaultsh",
+  ...needs("fish"),
+  async fn() {
+    await using box = await Sandbox.create();
+    await installConfD(box);
+    const stdout = await inUntrustedProject(box, "fish", [
+      "-i",
+      "-c",
+      "functions --handlers-type generic | string match -r '__vaultsh_\\w+'; emit fish_prompt",
+    ], { fish_greeting: "" });
+    // fish -i may print terminal mode sequences around the output
+    assert.deepEqual(stdout.match(/__vaultsh_\w+/g), [
+      "__vaultsh_preexec_hook",
+      "__vaultsh_prompt_hook",
+    ]);
+  },
+});
+
+Deno.test({
+  name:
+    "the zsh plugin and fish conf.d entries say so when vaultsh is not on PATH, and define nothing",
+  ...needs("zsh", "fish"),
+  async fn() {
+    await using box = await Sandbox.create();
+    await installConfD(box);
+    const noVaultsh = { PATH: "/usr/bin:/bin", fish_greeting: "" };
+    const zsh = await box.run("zsh", [
+      "-i",
+      ...ZSH_STRICT,
+      `source ${REPO_ROOT}/shell/vaultsh.plugin.zsh
+print -r -- "precmd: \${+precmd_functions} vaultsh: \${+functions[vaultsh]}"`,
+    ], { env: noVaultsh });
+    assert.deepEqual(zsh, {
+      code: 0,
+      signal: null,
+      stdout: "precmd: 0 vaultsh: 0\n",
+      stderr: "vaultsh: the zsh plugin needs vaultsh on PATH (see install.sh)\n",
+    });
+    const defined = "functions -q vaultsh; and echo defined; or echo undefined";
+    const interactive = await box.run("fish", ["-i", "-c", defined], { env: noVaultsh });
+    assert.equal(interactive.code, 0);
+    assert.match(interactive.stdout, /^undefined$/m);
+    assert.equal(
+      interactive.stderr,
+      "vaultsh: the fish plugin needs vaultsh on PATH (see install.sh)\n",
+    );
+    // a script's fish stays quiet: a missing integration is no concern of a script
+    const script = await box.run("fish", ["-c", defined], { env: noVaultsh });
+    assert.deepEqual(script, { code: 0, signal: null, stdout: "undefined\n", stderr: "" });
+  },
+});
+
 Deno.test({
   name: "init bash installs its hook once into PROMPT_COMMAND, as a string or an array",
   ...needs("bash"),

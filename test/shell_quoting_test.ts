@@ -377,14 +377,14 @@ for (const variant of VARIANTS) {
 
 for (const variant of VARIANTS) {
   Deno.test({
-    name: `setLocal() sets an unexported global in ${variant.label}, even from a function`,
+    name: `setShellVar() sets an unexported global in ${variant.label}, even from a function`,
     ...needs(variant.tool),
     fn: async () => {
       const values = [...EDGE_VALUES, "plain"];
       const names = values.map((_, i) => `__vaultsh_t${i}`);
-      const code = values.map((value, i) => variant.shell.setLocal(names[i]!, value)).join("");
+      const code = values.map((value, i) => variant.shell.setShellVar(names[i]!, value)).join("");
       for (const inFunction of [false, true]) {
-        // __vaultsh_t0 arrives exported: setLocal must take the export flag away
+        // __vaultsh_t0 arrives exported: setShellVar must take the export flag away
         const stdout = await runShell(
           variant,
           code,
@@ -420,13 +420,12 @@ function encodeRecords(parts: Uint8Array[]): Uint8Array {
 
 for (const variant of VARIANTS) {
   Deno.test({
-    name: `unsetVar() and unsetLocal() remove variables in ${variant.label}`,
+    name: `unsetVar() removes exported and shell variables in ${variant.label}`,
     ...needs(variant.tool),
     fn: async () => {
       const { shell } = variant;
-      const code = shell.unsetVar("AWS_PROFILE") + shell.setLocal("__vaultsh_a", "x") +
-        shell.unsetLocal("__vaultsh_a") + shell.unsetVar("NEVER_SET") +
-        shell.unsetLocal("NEVER_SET");
+      const code = shell.unsetVar("AWS_PROFILE") + shell.setShellVar("__vaultsh_a", "x") +
+        shell.unsetVar("__vaultsh_a") + shell.unsetVar("NEVER_SET");
       const check = variant.tool === "fish"
         ? `set -q AWS_PROFILE; or set -q __vaultsh_a; or echo gone`
         : `[ -z "\${AWS_PROFILE+x}\${__vaultsh_a+x}" ] && echo gone`;
@@ -481,7 +480,7 @@ Deno.test("bash and zsh quote with single quotes and '\\'' for a quote", () => {
     assert.equal(shell.quote("a'b"), `'a'\\''b'`);
     assert.equal(shell.exportVar("X", "-v"), `\\builtin export X='-v'\n`);
     assert.equal(shell.unsetVar("X"), "\\builtin unset -v X\n");
-    assert.equal(shell.setLocal("X", "v"), "\\builtin typeset -g +x X='v'\n");
+    assert.equal(shell.setShellVar("X", "v"), "\\builtin typeset -g +x X='v'\n");
   }
 });
 
@@ -491,7 +490,7 @@ Deno.test("fish quotes with single quotes, escaping only \\ and '", () => {
   assert.equal(shell.quote(`a'b\\c\n$d`), `'a\\'b\\\\c\n$d'`);
   assert.equal(shell.exportVar("X", "-v"), "set -g -x -- X '-v'\n");
   assert.equal(shell.unsetVar("X"), "set -e -g -- X\n");
-  assert.equal(shell.setLocal("X", "v"), "set -g -u -- X 'v'\n");
+  assert.equal(shell.setShellVar("X", "v"), "set -g -u -- X 'v'\n");
 });
 
 Deno.test("quote() refuses NUL, which no environment value can hold", () => {
@@ -499,7 +498,7 @@ Deno.test("quote() refuses NUL, which no environment value can hold", () => {
     const shell = getShell(name);
     assert.throws(() => shell.quote("a\0b"), /NUL/);
     assert.throws(() => shell.exportVar("X", "\0"), /NUL/);
-    assert.throws(() => shell.setLocal("X", "x\0"), /NUL/);
+    assert.throws(() => shell.setShellVar("X", "x\0"), /NUL/);
   }
 });
 
@@ -511,8 +510,7 @@ Deno.test("every method refuses a name that is not a shell variable name", () =>
         const call of [
           () => shell.exportVar(bad, "v"),
           () => shell.unsetVar(bad),
-          () => shell.setLocal(bad, "v"),
-          () => shell.unsetLocal(bad),
+          () => shell.setShellVar(bad, "v"),
         ]
       ) {
         assert.throws(

@@ -14,7 +14,7 @@ export async function recheckShell(app: App, changed?: string): Promise<void> {
   const name = env.__VAULTSH_SHELL;
   if (name === undefined || name === "") return;
   if (changed !== undefined && !await sameMarker(env.__VAULTSH_MARKER ?? "", changed)) return;
-  writeStdout(getShell(name).unsetLocal("__vaultsh_scope"));
+  writeStdout(getShell(name).unsetVar("__vaultsh_scope"));
 }
 
 /** Same location: the real path of the directory, plus the name (a symlinked marker is its own). */

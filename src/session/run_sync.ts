@@ -149,21 +149,21 @@ class EnvStashLazy {
 
 function render(shell: Shell, result: SyncResult, now: number): string {
   let code = renderEnvChange(shell, result.env);
-  code += shell.setLocal("__vaultsh_state", encodeState(result.state));
-  code += shell.setLocal("__vaultsh_scope", result.scope);
+  code += shell.setShellVar("__vaultsh_state", encodeState(result.state));
+  code += shell.setShellVar("__vaultsh_scope", result.scope);
   code += result.watch === undefined
-    ? shell.unsetLocal("__vaultsh_watch")
-    : shell.setLocal("__vaultsh_watch", result.watch);
+    ? shell.unsetVar("__vaultsh_watch")
+    : shell.setShellVar("__vaultsh_watch", result.watch);
   if (result.refreshAt === undefined) {
-    code += shell.unsetLocal("__vaultsh_refresh_at");
-    if (shell.name === "fish") code += shell.unsetLocal("__vaultsh_refresh_up");
+    code += shell.unsetVar("__vaultsh_refresh_at");
+    if (shell.name === "fish") code += shell.unsetVar("__vaultsh_refresh_up");
   } else {
-    code += shell.setLocal("__vaultsh_refresh_at", String(result.refreshAt));
+    code += shell.setShellVar("__vaultsh_refresh_at", String(result.refreshAt));
     if (shell.name === "fish") {
       // fish has no clock without a process; /proc/uptime it can read with a builtin
       const uptime = readUptime();
-      if (uptime === undefined) code += shell.unsetLocal("__vaultsh_refresh_up");
-      else {code += shell.setLocal(
+      if (uptime === undefined) code += shell.unsetVar("__vaultsh_refresh_up");
+      else {code += shell.setShellVar(
           "__vaultsh_refresh_up",
           String(Math.floor(uptime + result.refreshAt - now)),
         );}

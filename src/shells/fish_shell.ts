@@ -25,13 +25,9 @@ export class FishShell implements Shell {
     return `set -e -g -- ${name}\n`;
   }
 
-  setLocal(name: string, value: string): string {
+  setShellVar(name: string, value: string): string {
     checkVariableName(name);
     // -u: unexport, in case the variable arrived through the environment.
     return `set -g -u -- ${name} ${this.quote(value)}\n`;
-  }
-
-  unsetLocal(name: string): string {
-    return this.unsetVar(name);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { FishShell } from "./fish_shell.ts";
-import { PosixShell } from "./posix_shell.ts";
+import { BashZshShell } from "./bash_zsh_shell.ts";
 
 export type ShellName = "bash" | "zsh" | "fish";
 
@@ -25,12 +25,10 @@ export interface Shell {
   /** Removes a variable (exported or not). */
   unsetVar(name: string): string;
   /**
-   * Sets a global shell variable that is NOT exported, even if it was before (vaultsh's
-   * bookkeeping must never reach child processes). Global even when evaluated inside a function.
+   * Sets a shell variable that is NOT exported, even if it was before (vaultsh's bookkeeping
+   * must never reach child processes). Global even when evaluated inside a function.
    */
-  setLocal(name: string, value: string): string;
-  /** Removes a variable set with `setLocal`. */
-  unsetLocal(name: string): string;
+  setShellVar(name: string, value: string): string;
 }
 
 /** Variable → new value, or null to unset it. Applied in iteration order. */
@@ -58,7 +56,7 @@ export function getShell(name: string): Shell {
   switch (name) {
     case "bash":
     case "zsh":
-      return new PosixShell(name);
+      return new BashZshShell(name);
     case "fish":
       return new FishShell();
     default:

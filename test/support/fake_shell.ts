@@ -11,6 +11,9 @@ import { ShellSync } from "../../src/session/shell_sync.ts";
 import type { ShellState } from "../../src/session/shell_state.ts";
 import type { MarkerVerdict, Switch, SyncDeps, SyncResult } from "../../src/session/sync_types.ts";
 
+/** The renewal window, seconds. */
+const MIN_TTL = 300;
+
 export class FakeShell {
   env: Record<string, string | undefined> = {};
   state: ShellState | undefined;
@@ -23,7 +26,11 @@ export class FakeShell {
   needsMfa = new Set<string>();
   /** Profiles whose IAM Identity Center sign-in ended (SsoSignInRequired until interactive). */
   needsSignIn = new Set<string>();
+  /** Credentials requested (cached or not) and freshly issued. */
+  requested = 0;
   issued = 0;
+  /** profile and region → the credentials last issued, as the real cache keeps them. */
+  #cache = new Map<string, { env: EnvChange; expires: number }>();
   notices: string[] = [];
   announced: Switch[] = [];
   failures: unknown[] = [];
@@ -41,7 +48,7 @@ export class FakeShell {
       env: { ...this.env },
       interactive: this.interactive,
       now: () => this.now,
-      minTtl: 300,
+      minTtl: MIN_TTL,
       credentials: (profile, request) => {
         if (this.needsMfa.has(profile) && !request.interactive) {
           return Promise.reject(
@@ -55,24 +62,18 @@ export class FakeShell {
         }
         const lifetime = this.lifetimes.get(profile);
         if (lifetime === undefined) return Promise.reject(new Error(`unknown profile ${profile}`));
-        this.issued++;
-        const env: EnvChange = {
-          AWS_ACCESS_KEY_ID: `ASIA${profile}${this.issued}`,
-          AWS_SECRET_ACCESS_KEY: `secret-${profile}-${this.issued}`,
-          AWS_SESSION_TOKEN: `token-${profile}-${this.issued}`,
-          AWS_SECURITY_TOKEN: null,
-          AWS_CREDENTIAL_EXPIRATION: new Date((this.now + lifetime) * 1000).toISOString(),
-          AWS_REGION: request.region ?? "ap-northeast-1",
-          AWS_DEFAULT_REGION: request.region ?? "ap-northeast-1",
-          AWS_PROFILE: null,
-          AWS_DEFAULT_PROFILE: null,
-          AWS_VAULT: profile,
-          VAULTSH_PROFILE: profile,
-          AWS_CONTAINER_CREDENTIALS_FULL_URI: null,
-          AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: null,
-          AWS_CONTAINER_AUTHORIZATION_TOKEN: null,
-          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: null,
-        };
+        this.requested++;
+        const key = `${profile}\0${request.region ?? ""}`;
+        let cached = this.#cache.get(key);
+        // like the real cache: the same credentials until they enter the renewal window
+        if (cached === undefined || this.now >= cached.expires - MIN_TTL) {
+          cached = {
+            env: this.#issue(profile, lifetime, request.region),
+            expires: this.now + lifetime,
+          };
+          this.#cache.set(key, cached);
+        }
+        const { env, expires } = cached;
         if (request.server === true) {
           if (this.serverFailure !== undefined) return Promise.reject(this.serverFailure);
           const watch = `/proc/${++this.servers}`;
@@ -86,9 +87,9 @@ export class FakeShell {
             AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${this.servers}/`,
             AWS_CONTAINER_AUTHORIZATION_TOKEN: `token-${this.servers}`,
           };
-          return Promise.resolve({ env: served, expires: this.now + lifetime, watch });
+          return Promise.resolve({ env: served, expires, watch });
         }
-        return Promise.resolve({ env, expires: this.now + lifetime });
+        return Promise.resolve({ env, expires });
       },
       exists: (path) => Promise.resolve(this.existing.has(path)),
       marker: (path) =>
@@ -110,6 +111,27 @@ export class FakeShell {
       notice: (message) => this.notices.push(message),
       announce: (change) => this.announced.push(change),
       failure: (error) => this.failures.push(error),
+    };
+  }
+
+  #issue(profile: string, lifetime: number, region: string | undefined): EnvChange {
+    this.issued++;
+    return {
+      AWS_ACCESS_KEY_ID: `ASIA${profile}${this.issued}`,
+      AWS_SECRET_ACCESS_KEY: `secret-${profile}-${this.issued}`,
+      AWS_SESSION_TOKEN: `token-${profile}-${this.issued}`,
+      AWS_SECURITY_TOKEN: null,
+      AWS_CREDENTIAL_EXPIRATION: new Date((this.now + lifetime) * 1000).toISOString(),
+      AWS_REGION: region ?? "ap-northeast-1",
+      AWS_DEFAULT_REGION: region ?? "ap-northeast-1",
+      AWS_PROFILE: null,
+      AWS_DEFAULT_PROFILE: null,
+      AWS_VAULT: profile,
+      VAULTSH_PROFILE: profile,
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: null,
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: null,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: null,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: null,
     };
   }
 

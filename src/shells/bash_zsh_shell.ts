@@ -10,7 +10,7 @@
  */
 import { checkValue, checkVariableName, type Shell } from "./shell.ts";
 
-export class PosixShell implements Shell {
+export class BashZshShell implements Shell {
   constructor(readonly name: "bash" | "zsh") {}
 
   quote(value: string): string {
@@ -28,16 +28,12 @@ export class PosixShell implements Shell {
     return `\\builtin unset -v ${name}\n`;
   }
 
-  setLocal(name: string, value: string): string {
+  setShellVar(name: string, value: string): string {
     checkVariableName(name);
     // -g: global even when a hook function evals this (a plain `typeset` there would make a
     // local). +x: drop the export flag in case the variable arrived through the environment.
     // bash's -g skips any local of the same name; zsh's -g assigns to it: hook functions must
     // not declare locals named like bookkeeping variables.
     return `\\builtin typeset -g +x ${name}=${this.quote(value)}\n`;
-  }
-
-  unsetLocal(name: string): string {
-    return this.unsetVar(name);
   }
 }
