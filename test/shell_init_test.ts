@@ -164,7 +164,7 @@ Deno.test({
   async fn() {
     await using box = await Sandbox.create();
     await installConfD(box);
-    const noVaultsh = { PATH: "/usr/bin:/bin", fish_greeting: "" };
+    const noVaultsh = { PATH: "/usr/bin:/bin", "fish_greeting": "" };
     const zsh = await box.run("zsh", [
       "-i",
       ...ZSH_STRICT,
