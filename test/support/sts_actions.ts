@@ -26,6 +26,15 @@ export type ActionHandler = (context: ActionContext) => XmlFields | undefined;
 /** AWS's cap on a role session requested with temporary credentials. */
 export const ROLE_CHAINING_MAX_SECONDS = 3600;
 
+/** AssumeRole's and AssumeRoleWithWebIdentity's RoleArn and RoleSessionName. */
+export const ROLE_ARN_RULE = { field: "roleArn", required: true, min: 20, max: 2048 } as const;
+export const ROLE_SESSION_NAME_RULE = {
+  field: "roleSessionName",
+  required: true,
+  min: 2,
+  max: 64,
+  pattern: NAME_PATTERN,
+} as const;
 const SERIAL_RULE = { field: "serialNumber", min: 9, max: 256, pattern: /[\w+=/:,.@-]*/ };
 const TOKEN_CODE_RULE = { field: "tokenCode", min: 6, max: 6, pattern: /[\d]*/ };
 
@@ -65,19 +74,8 @@ export const STS_ACTIONS: Readonly<Record<string, ActionHandler>> = {
 
   AssumeRole(context) {
     const { world, principal, params } = context;
-    const roleArn = params.string("RoleArn", {
-      field: "roleArn",
-      required: true,
-      min: 20,
-      max: 2048,
-    });
-    const sessionName = params.string("RoleSessionName", {
-      field: "roleSessionName",
-      required: true,
-      min: 2,
-      max: 64,
-      pattern: NAME_PATTERN,
-    });
+    const roleArn = params.string("RoleArn", ROLE_ARN_RULE);
+    const sessionName = params.string("RoleSessionName", ROLE_SESSION_NAME_RULE);
     const requested = params.integer("DurationSeconds", "durationSeconds", 900, 43200);
     const externalId = params.string("ExternalId", {
       field: "externalId",
