@@ -3,14 +3,14 @@
  * GetFederationToken, with AWS's rules on who may call what, MFA, trust and durations
  * (AssumeRoleWithWebIdentity, which is not signed, is in sts_web_identity.ts).
  */
-import type { AwsWorld, IamUser, Principal, Session } from "./aws_identities.ts";
+import type { AwsIdentities, IamUser, Principal, Session } from "./aws_identities.ts";
 import { AwsApiError } from "./sts_errors.ts";
 import { NAME_PATTERN, type QueryParams } from "./sts_params.ts";
 import type { XmlFields } from "./sts_xml.ts";
 
 /** What an action handler gets for one authenticated request. */
 export interface ActionContext {
-  readonly world: AwsWorld;
+  readonly world: AwsIdentities;
   readonly principal: Principal;
   readonly params: QueryParams;
   /** The server's clock (ms), including any test offset. */

@@ -12,7 +12,7 @@
  *   const token = idp.token({ sub: "repo:x", aud: "sts" });
  */
 import { createSign, createVerify, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { type AwsWorld, DEMO_ACCOUNT } from "./aws_identities.ts";
+import { type AwsIdentities, DEMO_ACCOUNT } from "./aws_identities.ts";
 import { ROLE_ARN_RULE, ROLE_SESSION_NAME_RULE } from "./sts_actions.ts";
 import { AwsApiError } from "./sts_errors.ts";
 import type { QueryParams } from "./sts_params.ts";
@@ -92,7 +92,7 @@ export class WebIdentityProviders {
 
 /** What the handler needs: no principal, the request is not signed. */
 export interface WebIdentityContext {
-  readonly world: AwsWorld;
+  readonly world: AwsIdentities;
   readonly providers: WebIdentityProviders;
   readonly params: QueryParams;
   readonly nowMs: number;
