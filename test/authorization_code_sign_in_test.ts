@@ -7,29 +7,20 @@ import assert from "node:assert/strict";
 import { VaultshError } from "../src/errors.ts";
 import { openBrowser } from "../src/util/open_browser.ts";
 import { ssoFixture } from "./support/sso_fixture.ts";
+import { scriptedBrowser } from "./support/sso_steps.ts";
 
-/** A browser that loads the consent page, answers it, and follows the redirect home. */
-async function scriptedBrowser(dir: string, decision: "approve" | "deny"): Promise<string> {
-  const path = `${dir}/browser`;
-  await Deno.writeTextFile(
-    path,
-    `#!/bin/sh
-url="$1"
-state=$(printf %s "$url" | sed -n 's/.*[?&]state=\\([^&]*\\).*/\\1/p')
-base=\${url%%/authorize*}
-curl -sf -o /dev/null "$url" || exit 1
-curl -s -o /dev/null -L -d "state=$state&decision=${decision}" "$base/authorize"
-`,
-  );
-  await Deno.chmod(path, 0o755);
-  return path;
+/** A scripted browser (curl) that answers the consent page with `decision`. */
+async function browserThat(dir: string, decision: "approve" | "deny"): Promise<string> {
+  const browser = await scriptedBrowser(dir, `${dir}/decision`);
+  await Deno.writeTextFile(`${dir}/decision`, `${decision}\n`);
+  return browser;
 }
 
 Deno.test("an sso-session signs in through /authorize and the loopback redirect, with PKCE", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await using sso = await ssoFixture();
-    const browser = await scriptedBrowser(dir, "approve");
+    const browser = await browserThat(dir, "approve");
     const token = await sso.tokenSource({
       useDeviceCode: false,
       openBrowser: (url) => openBrowser(url, { BROWSER: browser, PATH: "/usr/bin:/bin" }),
@@ -63,7 +54,7 @@ Deno.test("the authorization-code sign-in denied in the browser ends in one line
   const dir = await Deno.makeTempDir();
   try {
     await using sso = await ssoFixture();
-    const browser = await scriptedBrowser(dir, "deny");
+    const browser = await browserThat(dir, "deny");
     await assert.rejects(
       sso.tokenSource({
         useDeviceCode: false,

@@ -4,15 +4,14 @@
  * - secret-service: a collection of its own, `/org/freedesktop/secrets/collection/awsvault`,
  *   with a password of its own, items labelled with the key, attribute `profile = <key>` only,
  *   secret = the keyring Item's JSON (`Data` = base64 of the credentials JSON), content type
- *   application/json. The collection is made headlessly with gnome-keyring's
- *   `CreateWithMasterPassword` (no prompt), the items with `CreateItem`, both over a D-Bus
- *   connection of this test process (GIO through FFI: the secret travels in a `plain` session,
- *   as aws-vault sends it) to the sandbox's private bus;
+ *   application/json, planted by support/aws_vault_collection.ts through vaultsh's own GLib
+ *   bindings on the sandbox's private bus;
  * - file: JWE compact tokens (PBES2-HS256+A128KW, 8192 iterations, A256GCM, a `created` header)
  *   made with `jose`, file names percent-encoded (`%` and `/`).
  */
 import assert from "node:assert/strict";
 import { CompactEncrypt } from "jose";
+import { lockAwsVaultCollection, plantAwsVaultCollection } from "./support/aws_vault_collection.ts";
 import { keychainCli } from "./support/keychain_cli.ts";
 import { needs } from "./support/needs.ts";
 import { type RunResult, Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
@@ -74,190 +73,21 @@ function keyringItem(name: string, payload: string): string {
   });
 }
 
-// ---- aws-vault's secret-service collection, written over D-Bus -------------------------------
-
-const GIO_SYMBOLS = {
-  g_dbus_connection_new_for_address_sync: {
-    parameters: ["buffer", "i32", "pointer", "pointer", "buffer"],
-    result: "pointer",
-  },
-  g_dbus_connection_call_sync: {
-    parameters: [
-      "pointer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "pointer",
-      "pointer",
-      "i32",
-      "i32",
-      "pointer",
-      "buffer",
-    ],
-    result: "pointer",
-  },
-  g_dbus_connection_close_sync: { parameters: ["pointer", "pointer", "pointer"], result: "i32" },
-  g_variant_parse: {
-    parameters: ["pointer", "buffer", "pointer", "pointer", "buffer"],
-    result: "pointer",
-  },
-  g_variant_print: { parameters: ["pointer", "i32"], result: "pointer" },
-  g_variant_unref: { parameters: ["pointer"], result: "void" },
-  g_free: { parameters: ["pointer"], result: "void" },
-  g_error_free: { parameters: ["pointer"], result: "void" },
-  g_object_unref: { parameters: ["pointer"], result: "void" },
-} as const;
-
-let gio: Deno.DynamicLibrary<typeof GIO_SYMBOLS>["symbols"] | undefined;
-
-function cString(text: string): Uint8Array<ArrayBuffer> {
-  return new TextEncoder().encode(`${text}\0`) as Uint8Array<ArrayBuffer>;
-}
-
-/** GVariant text for a byte array (no escaping questions). */
-function bytes(text: string): string {
-  return `@ay [${Array.from(new TextEncoder().encode(text)).join(", ")}]`;
-}
-
-/**
- * aws-vault's collection in the sandbox's gnome-keyring. One D-Bus connection of this process:
- * gnome-keyring ties a Secret Service session to the connection that opened it.
- */
-class AwsVaultCollection {
-  static readonly PATH = "/org/freedesktop/secrets/collection/awsvault";
-  readonly #connection: Deno.PointerObject;
-  readonly #session: string;
-
-  private constructor(connection: Deno.PointerObject, session: string) {
-    this.#connection = connection;
-    this.#session = session;
-  }
-
-  /** Opens a plain session and creates the collection with its own password, without a prompt. */
-  static create(busAddress: string): AwsVaultCollection {
-    gio ??= Deno.dlopen("libgio-2.0.so.0", GIO_SYMBOLS).symbols;
-    const slot = new BigUint64Array(1);
-    // AUTHENTICATION_CLIENT | MESSAGE_BUS_CONNECTION
-    const connection = gio.g_dbus_connection_new_for_address_sync(
-      cString(busAddress),
-      1 | 8,
-      null,
-      null,
-      slot,
-    );
-    if (connection === null) throw new Error(`D-Bus connect: ${takeError(slot)}`);
-    const opened = call(
-      connection,
-      "/org/freedesktop/secrets",
-      "org.freedesktop.Secret.Service",
-      "OpenSession",
-      "('plain', <''>)",
-    );
-    const session = /objectpath '([^']+)'/.exec(opened)?.[1];
-    if (session === undefined) throw new Error(`OpenSession answered ${opened}`);
-    const collection = new AwsVaultCollection(connection, session);
-    const created = call(
-      connection,
-      "/org/freedesktop/secrets",
-      "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
-      "CreateWithMasterPassword",
-      `({'org.freedesktop.Secret.Collection.Label': <'awsvault'>}, ` +
-        `(objectpath '${session}', @ay [], ${bytes(AWSVAULT_PASSWORD)}, 'text/plain'))`,
-    );
-    assert.match(created, new RegExp(`objectpath '${AwsVaultCollection.PATH}'`));
-    return collection;
-  }
-
-  /** An item exactly as 99designs/keyring's secret-service backend writes it. */
-  add(name: string, payload: string): void {
-    assert.ok(!/['\\]/.test(name), "test names stay out of GVariant escaping");
-    call(
-      this.#connection,
-      AwsVaultCollection.PATH,
-      "org.freedesktop.Secret.Collection",
-      "CreateItem",
-      `({'org.freedesktop.Secret.Item.Label': <'${name}'>, ` +
-        `'org.freedesktop.Secret.Item.Attributes': <{'profile': '${name}'}>}, ` +
-        `(objectpath '${this.#session}', @ay [], ${bytes(keyringItem(name, payload))}, ` +
-        `'application/json'), true)`,
-    );
-  }
-
-  /** Locks the collection, as a new login session finds it; gnome-keyring locks without asking. */
-  lock(): void {
-    call(
-      this.#connection,
-      "/org/freedesktop/secrets",
-      "org.freedesktop.Secret.Service",
-      "Lock",
-      `([objectpath '${AwsVaultCollection.PATH}'],)`,
-    );
-  }
-
-  close(): void {
-    gio!.g_dbus_connection_close_sync(this.#connection, null, null);
-    gio!.g_object_unref(this.#connection);
-  }
-}
-
-function call(
-  connection: Deno.PointerObject,
-  path: string,
-  iface: string,
-  method: string,
-  args: string,
-): string {
-  const g = gio!;
-  const slot = new BigUint64Array(1);
-  const parameters = g.g_variant_parse(null, cString(args), null, null, slot);
-  if (parameters === null) throw new Error(`GVariant ${args}: ${takeError(slot)}`);
-  const reply = g.g_dbus_connection_call_sync(
-    connection,
-    cString("org.freedesktop.secrets"),
-    cString(path),
-    cString(iface),
-    cString(method),
-    parameters,
-    null,
-    0,
-    10_000,
-    null,
-    slot,
-  );
-  if (reply === null) throw new Error(`${method}: ${takeError(slot)}`);
-  const printed = g.g_variant_print(reply, 1)!;
-  try {
-    return Deno.UnsafePointerView.getCString(printed);
-  } finally {
-    g.g_free(printed);
-    g.g_variant_unref(reply);
-  }
-}
-
-function takeError(slot: BigUint64Array): string {
-  const pointer = Deno.UnsafePointer.create(slot[0] ?? 0n);
-  if (pointer === null) return "unknown error";
-  const message = new Deno.UnsafePointerView(pointer).getPointer(8);
-  const text = message === null ? "unknown error" : Deno.UnsafePointerView.getCString(message);
-  gio!.g_error_free(pointer);
-  return text;
-}
+// ---- aws-vault's secret-service collection ----------------------------------------------------
 
 /** A keyring sandbox with the seed config and aws-vault's collection holding `items`. */
 async function withAwsVaultKeyring(
   items: ReadonlyArray<readonly [string, string]>,
-  run: (box: Sandbox, collection: AwsVaultCollection) => Promise<void>,
+  run: (box: Sandbox) => Promise<void>,
 ): Promise<void> {
   await using box = await Sandbox.create({ keyring: true });
   await box.writeConfig(SEED_CONFIG);
-  const collection = AwsVaultCollection.create(box.env.DBUS_SESSION_BUS_ADDRESS!);
-  try {
-    for (const [name, payload] of items) collection.add(name, payload);
-    await run(box, collection);
-  } finally {
-    collection.close();
-  }
+  await plantAwsVaultCollection(
+    box.env,
+    AWSVAULT_PASSWORD,
+    items.map(([name, payload]) => [name, keyringItem(name, payload)]),
+  );
+  await run(box);
 }
 
 /** What vaultsh's keyring holds for a name (secret-tool, not vaultsh), or null. */
@@ -369,8 +199,8 @@ Deno.test({
   name: "import aws-vault reports a locked awsvault collection as locked, with how to unlock it",
   ...KEYRING,
   fn: () =>
-    withAwsVaultKeyring([["jumpuser", longTermPayload(JUMPUSER)]], async (box, collection) => {
-      collection.lock();
+    withAwsVaultKeyring([["jumpuser", longTermPayload(JUMPUSER)]], async (box) => {
+      await lockAwsVaultCollection(box.env);
       const result = await box.vaultsh(["import", "aws-vault"]);
       assert.equal(result.code, 1);
       assert.match(

@@ -8,24 +8,10 @@ import assert from "node:assert/strict";
 import type { Finding } from "../src/doctor/finding.ts";
 import { needs } from "./support/needs.ts";
 import { type RunResult, Sandbox } from "./support/sandbox.ts";
-import { SsoServer } from "./support/sso_server.ts";
-import {
-  addChainedRole,
-  refreshes,
-  SESSION,
-  signIns,
-  ssoConfig,
-  ssoEnv,
-  writeAwsCliToken,
-} from "./support/sso_steps.ts";
-import { StsServer } from "./support/sts_server.ts";
+import { addChainedRole, SESSION, SsoEndpoints } from "./support/sso_steps.ts";
 
-const sts = new StsServer();
-const sso = new SsoServer({ world: sts.world });
-globalThis.addEventListener("unload", () => {
-  sts.stop();
-  sso.stop();
-});
+const local = SsoEndpoints.shared();
+const { sts, sso } = local;
 
 async function box(): Promise<Sandbox> {
   sso.reset();
@@ -36,10 +22,10 @@ async function box(): Promise<Sandbox> {
     env: {
       VAULTSH_FILE_PASSPHRASE: "pass",
       VAULTSH_FEDERATION_URL: sts.federationUrl,
-      ...ssoEnv(sso),
+      ...local.env(),
     },
   });
-  await sandbox.writeConfig(ssoConfig(sso));
+  await sandbox.writeConfig(local.config());
   return sandbox;
 }
 
@@ -61,7 +47,7 @@ Deno.test("sso login signs in once; export of two profiles in every format, exec
     login.stderr,
     /signed in to .* \(sso-session "demo"\); the token is valid for 1h00m and renews itself/,
   );
-  assert.equal(signIns(sso), 1);
+  assert.equal(local.signIns(), 1);
 
   const env = lines(ok(await sandbox.vaultsh(["export", "dev"]), "export env").stdout);
   assert.equal(sts.session(env.AWS_ACCESS_KEY_ID!)?.role?.account, "111111111111");
@@ -92,7 +78,7 @@ Deno.test("sso login signs in once; export of two profiles in every format, exec
   const url = ok(await sandbox.vaultsh(["login", "dev", "--stdout"]), "login").stdout.trim();
   assert.ok(url.startsWith(`${sts.federationUrl}?Action=login&`), url);
   assert.equal(sts.count("GetCallerIdentity"), 0, "role credentials sign in as they are");
-  assert.equal(signIns(sso), 1, "one sign-in served every command");
+  assert.equal(local.signIns(), 1, "one sign-in served every command");
 });
 
 Deno.test("the credential server serves an SSO profile's role credentials", async () => {
@@ -119,7 +105,7 @@ Deno.test({
     await using sandbox = await box();
     ok(await sandbox.vaultsh(["sso", "login"]), "sso login (the only sign-in)");
     await sandbox.writeConfig(
-      ssoConfig(sso) +
+      local.config() +
         `\n[profile cli]\ncredential_process = ${sandbox.bin} export --format json prod\n`,
     );
     const identity = await sandbox.run("/usr/bin/aws", [
@@ -148,7 +134,7 @@ Deno.test("a role whose source_profile is an SSO profile is assumed with its rol
   await using sandbox = await box();
   addChainedRole(sts);
   await sandbox.writeConfig(
-    ssoConfig(sso) +
+    local.config() +
       "\n[profile deploy]\nsource_profile = dev\nrole_arn = arn:aws:iam::444444444444:role/deploy\n",
   );
   ok(await sandbox.vaultsh(["sso", "login", "dev"]), "sso login by profile");
@@ -180,15 +166,15 @@ Deno.test("a denied sign-in is one line and a hint, exit 1, nothing on stdout, f
     );
     assert.match(denied.stderr, /^hint: to try again: vaultsh sso login demo$/m);
   }
-  assert.equal(signIns(sso), 2);
+  assert.equal(local.signIns(), 2);
 });
 
 Deno.test("a valid token in the AWS CLI's cache is used: no sign-in", async () => {
   await using sandbox = await box();
-  await writeAwsCliToken(sandbox, sso);
+  await local.writeAwsCliToken(sandbox);
   const env = lines(ok(await sandbox.vaultsh(["export", "prod"]), "export").stdout);
   assert.equal(sts.session(env.AWS_ACCESS_KEY_ID!)?.role?.account, "222222222222");
-  assert.equal(signIns(sso), 0);
+  assert.equal(local.signIns(), 0);
   assert.equal(sso.count("RegisterClient"), 0);
 });
 
@@ -197,14 +183,14 @@ Deno.test("an access token AWS stopped honouring is refreshed with the refresh t
   ok(await sandbox.vaultsh(["sso", "login"]), "sso login");
   sso.sso.expireAccessTokens(sso.now().getTime());
   ok(await sandbox.vaultsh(["export", "dev"]), "export after the token expired at AWS");
-  assert.equal(refreshes(sso), 1);
-  assert.equal(signIns(sso), 1);
+  assert.equal(local.refreshes(), 1);
+  assert.equal(local.signIns(), 1);
 });
 
 Deno.test("sso populate adds a profile per account and role, keeps every byte, adds nothing twice", async () => {
   await using sandbox = await box();
   const original = `# mine\r\n${
-    ssoConfig(sso).replaceAll("\n", "\r\n")
+    local.config().replaceAll("\n", "\r\n")
   }[profile x]   ; untouched\r\nregion=us-east-1`;
   await sandbox.writeConfig(original);
   const dry = ok(await sandbox.vaultsh(["sso", "populate", SESSION, "--dry-run"]), "dry run");
@@ -230,7 +216,7 @@ Deno.test("sso populate adds a profile per account and role, keeps every byte, a
     ok(await sandbox.vaultsh(["export", "sandbox-administratoraccess"]), "export").stdout,
   );
   assert.equal(sts.session(env.AWS_ACCESS_KEY_ID!)?.role?.account, "333333333333");
-  assert.equal(signIns(sso), 1);
+  assert.equal(local.signIns(), 1);
 });
 
 Deno.test("sso logout ends the sign-in at AWS and forgets its tokens and role credentials; clear keeps the sign-in", async () => {
@@ -239,7 +225,7 @@ Deno.test("sso logout ends the sign-in at AWS and forgets its tokens and role cr
   ok(await sandbox.vaultsh(["export", "dev"]), "export");
   ok(await sandbox.vaultsh(["clear"]), "clear");
   ok(await sandbox.vaultsh(["export", "prod"]), "export after clear");
-  assert.equal(signIns(sso), 1, "clear kept the sign-in");
+  assert.equal(local.signIns(), 1, "clear kept the sign-in");
 
   const listed = ok(await sandbox.vaultsh(["list"]), "list").stdout;
   assert.match(
@@ -287,7 +273,7 @@ Deno.test("doctor reports broken SSO config with the profile and key, and which 
     ),
   );
   await sandbox.writeConfig(
-    ssoConfig(sso) +
+    local.config() +
       "\n[profile bad]\nsso_session = demo\nsso_account_id = 12345\nsso_role_name = R\n" +
       "\n[sso-session half]\nsso_region = us-east-1\n",
   );

@@ -38,10 +38,10 @@ sso_region = eu-west-1
 sso_registration_scopes = sso:account:access, other:scope
 
 [profile dev]
-sso_session = corp
+region = us-west-2
 sso_account_id = 012345678901
 sso_role_name = AdministratorAccess
-region = us-west-2
+sso_session = corp
 
 [profile old]
 sso_start_url = https://old.awsapps.com/start

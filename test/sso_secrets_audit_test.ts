@@ -23,9 +23,7 @@ import { listTree } from "./support/audit_tree.ts";
 import { needs } from "./support/needs.ts";
 import { Sandbox } from "./support/sandbox.ts";
 import { KEYRING, MIN_TTL, writeMarker } from "./support/shell_steps.ts";
-import { SsoServer } from "./support/sso_server.ts";
-import { refreshes, scriptedBrowser, SESSION, ssoConfig, ssoEnv } from "./support/sso_steps.ts";
-import { StsServer } from "./support/sts_server.ts";
+import { scriptedBrowser, SESSION, SsoEndpoints } from "./support/sso_steps.ts";
 import { ShellSession } from "./support/tmux.ts";
 
 Deno.test({
@@ -33,8 +31,8 @@ Deno.test({
     "in files, stderr, the debug trace, the scrollback or any argv",
   ...needs("bash", "tmux", "curl", ...KEYRING),
   fn: async () => {
-    await using sts = new StsServer();
-    await using sso = new SsoServer({ world: sts.world });
+    await using local = new SsoEndpoints();
+    const { sts, sso } = local;
     const issued = new Map<string, string>();
     const issue = sts.world.issueSession.bind(sts.world);
     sts.world.issueSession = (fields) => {
@@ -64,10 +62,10 @@ Deno.test({
     await using box = await Sandbox.create({
       keyring: true,
       sts,
-      env: { VAULTSH_DEBUG: "1", VAULTSH_MIN_TTL: `${MIN_TTL}`, ...ssoEnv(sso) },
+      env: { VAULTSH_DEBUG: "1", VAULTSH_MIN_TTL: `${MIN_TTL}`, ...local.env() },
     });
     box.env.BROWSER = await scriptedBrowser(box.root, `${box.root}/decision`);
-    await box.writeConfig(ssoConfig(sso));
+    await box.writeConfig(local.config());
     const runtime = box.env.XDG_RUNTIME_DIR!;
     const keyrings = `${box.env.XDG_DATA_HOME}/keyrings`;
     const roots = [box.home, box.env.TMPDIR!, runtime];
@@ -107,7 +105,7 @@ Deno.test({
       );
       await sh.run("");
       assert.notEqual(await held(), short, "the hook renewed");
-      assert.equal(refreshes(sso), 1);
+      assert.equal(local.refreshes(), 1);
 
       assert.match(
         await sh.run("vaultsh exec prod -- sh -c 'test -n \"$AWS_SESSION_TOKEN\" && echo exec-ok'"),

@@ -18,25 +18,11 @@ import {
   SYNTAX,
   writeMarker,
 } from "./support/shell_steps.ts";
-import { SsoServer } from "./support/sso_server.ts";
-import {
-  refreshes,
-  scriptedBrowser,
-  SESSION,
-  signIns,
-  ssoConfig,
-  ssoEnv,
-  writeAwsCliToken,
-} from "./support/sso_steps.ts";
-import { StsServer } from "./support/sts_server.ts";
+import { scriptedBrowser, SESSION, SsoEndpoints } from "./support/sso_steps.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";
 
-const sts = new StsServer();
-const sso = new SsoServer({ world: sts.world });
-globalThis.addEventListener("unload", () => {
-  sts.stop();
-  sso.stop();
-});
+const local = SsoEndpoints.shared();
+const { sts, sso } = local;
 
 /** The account the AWS CLI sees with the shell's credentials (the AWS CLI as consumer). */
 async function account(sh: ShellSession): Promise<string> {
@@ -74,12 +60,12 @@ for (const shell of SHELLS) {
       await using box = await Sandbox.create({
         keyring: true,
         sts,
-        env: { VAULTSH_MIN_TTL: `${MIN_TTL}`, ...ssoEnv(sso) },
+        env: { VAULTSH_MIN_TTL: `${MIN_TTL}`, ...local.env() },
       });
       const decision = `${box.root}/decision`;
       if (pkce) box.env.BROWSER = await scriptedBrowser(box.root, decision);
       else sso.userWill({ decision: "approve" });
-      await box.writeConfig(ssoConfig(sso));
+      await box.writeConfig(local.config());
       const marker = await writeMarker(`${box.home}/proj`, "dev\n");
       assert.equal((await box.vaultsh(["allow", marker])).code, 0);
       await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
@@ -98,7 +84,7 @@ for (const shell of SHELLS) {
         assert.equal(await heldProfile(sh), "dev");
         await sh.run("cd ..");
         assert.equal(await heldProfile(sh), "prod");
-        assert.equal(signIns(sso), 1);
+        assert.equal(local.signIns(), 1);
 
         // short role credentials; AWS stops honouring the access token: the prompt refreshes
         sso.roleCredentialsTtl = MIN_TTL + 6;
@@ -108,8 +94,8 @@ for (const shell of SHELLS) {
         await untilDue(sh);
         assert.deepEqual(said(await sh.run("")), [], "silent renewal");
         assert.notEqual((await sh.awsEnv()).AWS_ACCESS_KEY_ID, short);
-        assert.equal(refreshes(sso), 1);
-        assert.equal(signIns(sso), 1);
+        assert.equal(local.refreshes(), 1);
+        assert.equal(local.signIns(), 1);
 
         // the sign-in ends: one notice naming vaultsh sso login, the shell left alone
         assert.match(await sh.run(`vaultsh sso logout ${SESSION}`), /signed out of /);
@@ -124,10 +110,10 @@ for (const shell of SHELLS) {
         sso.roleCredentialsTtl = 3600;
 
         // `aws sso login` signed in meanwhile: its cached token is used
-        await writeAwsCliToken(box, sso);
+        await local.writeAwsCliToken(box);
         await sh.run("vaultsh use dev");
         assert.equal(await heldAccount(sh), "111111111111");
-        assert.equal(signIns(sso), 1);
+        assert.equal(local.signIns(), 1);
 
         // populate, with the same token
         assert.match(
@@ -136,7 +122,7 @@ for (const shell of SHELLS) {
         );
         await sh.run("vaultsh use sandbox-administratoraccess");
         assert.equal(await heldAccount(sh), "333333333333");
-        assert.equal(signIns(sso), 1);
+        assert.equal(local.signIns(), 1);
 
         // a denied sign-in: one line, status 1, the shell as it was
         if (pkce) await Deno.writeTextFile(decision, "deny\n");

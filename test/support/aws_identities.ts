@@ -1,7 +1,10 @@
 /**
- * The small AWS "world" the local endpoint serves: accounts, IAM users with access keys and MFA
- * devices, roles with trust rules, and the temporary sessions STS has issued. Plain data plus
- * the lookups and rules that STS, IAM and console federation share.
+ * The identity store behind the local STS (StsServer's `world`): accounts, IAM users with access
+ * keys and MFA devices, roles with trust rules, and the temporary sessions STS has issued. Plain
+ * data plus the lookups and rules that STS, IAM and console federation share.
+ *
+ * Not a test harness: tests reach it through an StsServer (`sts.world`, `sts.addRole(...)`) and
+ * build their world with Sandbox, SeedWorld, SsoEndpoints or ssoFixture (see README.md here).
  */
 import * as OTPAuth from "otpauth";
 
@@ -13,10 +16,11 @@ export const DEMO_ROLE_ACCOUNTS = ["111111111111", "222222222222", "333333333333
 
 /** IAM's quota of access keys per user. */
 export const ACCESS_KEYS_PER_USER = 2;
-/** TOTP as AWS virtual MFA devices use it (RFC 6238 defaults). */
-const TOTP_PERIOD_MS = 30_000;
-/** Accepted steps around the current one (AWS tolerates one step of drift either way). */
-const TOTP_WINDOW = 1;
+/**
+ * TOTP as AWS virtual MFA devices use it (RFC 6238 defaults: 30 s steps), accepting one step of
+ * drift either way around the current one.
+ */
+const TOTP = { periodMs: 30_000, window: 1 } as const;
 
 export interface IamUser {
   readonly account: string;
@@ -113,7 +117,7 @@ export interface AddRoleOptions {
 
 export type MfaCheck = "ok" | "invalid" | "reused";
 
-export class AwsWorld {
+export class AwsIdentities {
   readonly #users = new Map<string, IamUser>();
   readonly #keys = new Map<string, AccessKey>();
   readonly #devices = new Map<string, MfaDevice>();
@@ -264,7 +268,7 @@ export class AwsWorld {
   checkTotp(device: MfaDevice, code: string, nowMs: number): MfaCheck {
     const current = totpStep(nowMs);
     let matched = false;
-    for (let step = current - TOTP_WINDOW; step <= current + TOTP_WINDOW; step++) {
+    for (let step = current - TOTP.window; step <= current + TOTP.window; step++) {
       if (this.totpAt(device, step) !== code) continue;
       matched = true;
       if (!device.usedSteps.has(step)) {
@@ -307,7 +311,7 @@ export class AwsWorld {
 
 /** The TOTP step (30-second counter) at a time in ms. */
 export function totpStep(timeMs: number): number {
-  return Math.floor(timeMs / TOTP_PERIOD_MS);
+  return Math.floor(timeMs / TOTP.periodMs);
 }
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

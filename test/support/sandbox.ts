@@ -2,7 +2,8 @@
  * A throwaway world for one scenario: a temporary HOME with its own ~/.aws and XDG directories,
  * optionally a private D-Bus session with an unlocked gnome-keyring, optionally the local STS,
  * and a helper to run the installed vaultsh inside it. Nothing touches the real HOME, keychain
- * or ~/.aws.
+ * or ~/.aws. Every test of the installed vaultsh starts from one (directly, or through SeedWorld,
+ * shell_steps' seededBox or SsoEndpoints' config and env); see README.md here.
  *
  *   await using box = await Sandbox.create({ keyring: true, sts });
  *   await box.writeConfig(SEED_CONFIG);

@@ -1,6 +1,7 @@
 /**
- * The seed scenario for engine, fault and concurrency tests: a sandbox (a private gnome-keyring,
- * or the file backend) holding the demo user's key, the local STS, and an `mfa_process` that logs
+ * The seed scenario for engine, fault and concurrency tests (use it when a test needs the demo
+ * key already stored and MFA answered by mfa_process; for a bare HOME use Sandbox): a sandbox
+ * (a private gnome-keyring, or the file backend) holding the demo user's key, the local STS, and an `mfa_process` that logs
  * each call and prints the code the test last put in $HOME/mfa-code, so "asked once" is counted,
  * not assumed, and no code is offered twice to a server that refuses reused codes. Plus the tools
  * those tests share:

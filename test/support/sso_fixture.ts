@@ -2,6 +2,8 @@
  * The IAM Identity Center core wired to the local SsoServer for unit and integration tests: a
  * fake clock the server and the core share (polling "sleeps" move it, so no test waits), a
  * MemoryKeychain, a private lock directory and AWS CLI cache directory, the real SDK clients.
+ * Use it for the SSO core in-process (src/sso); for the installed vaultsh use SsoEndpoints
+ * (sso_steps.ts) with a Sandbox.
  *
  *   await using sso = await ssoFixture();
  *   const tokens = sso.tokenSource();

@@ -9,7 +9,7 @@
  *
  * In tests:    await using sso = new SsoServer({ world: sts.world });
  */
-import { AwsWorld } from "./aws_identities.ts";
+import { AwsIdentities } from "./aws_identities.ts";
 import { browserPage } from "./sso_browser_pages.ts";
 import { LocalService, type LoggedCall, type Mutable, type QueuedFault } from "./local_service.ts";
 import { jsonBody } from "./sso_http.ts";
@@ -39,7 +39,7 @@ export interface SsoServerOptions {
   /** Default 0: a random free port. */
   readonly portalPort?: number;
   /** The STS world role credentials are issued into (StsServer's `world`); default a new one. */
-  readonly world?: AwsWorld;
+  readonly world?: AwsIdentities;
   /** "demo" (default): the demo assignments. "empty": none; tests assign their own. */
   readonly assignments?: "demo" | "empty";
   readonly startUrl?: string;
@@ -92,7 +92,7 @@ export class SsoServer extends LocalService<SsoFaultKind, SsoCall, SsoFault> {
   readonly oidcPort: number;
   readonly portalPort: number;
   readonly sso: SsoWorld;
-  readonly aws: AwsWorld;
+  readonly aws: AwsIdentities;
   readonly timings: OidcTimings;
   roleCredentialsTtl: number;
   /** The portal's page size when callers send no max_result. */
@@ -106,7 +106,7 @@ export class SsoServer extends LocalService<SsoFaultKind, SsoCall, SsoFault> {
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.onCall === undefined ? {} : { onCall: options.onCall }),
     });
-    this.aws = options.world ?? new AwsWorld();
+    this.aws = options.world ?? new AwsIdentities();
     this.sso = new SsoWorld(this.aws, {
       ...(options.startUrl === undefined ? {} : { startUrl: options.startUrl }),
       ...(options.region === undefined ? {} : { region: options.region }),

@@ -1,25 +1,44 @@
 /**
- * What the IAM Identity Center tests of the installed vaultsh share: a config with an
- * sso-session and two of its profiles, the environment that points vaultsh at the local
- * endpoints, a token written where `aws sso login` writes it, and a scripted browser.
+ * What the IAM Identity Center tests share. For the installed vaultsh, SsoEndpoints: the local
+ * STS and IAM Identity Center together, with a config of an sso-session and two of its profiles,
+ * the environment that points vaultsh at them, a token written where `aws sso login` writes it,
+ * and counts of sign-ins and refreshes. Also: a scripted browser, the sign-in the AWS CLI leaves
+ * at the server, and a role to chain from SSO role credentials.
  *
- *   await using box = await Sandbox.create({ sts, env: ssoEnv(sso) });
- *   await box.writeConfig(ssoConfig(sso));
+ *   const local = SsoEndpoints.shared();   // or, for one test: await using local = new SsoEndpoints();
+ *   await using box = await Sandbox.create({ sts: local.sts, env: local.env() });
+ *   await box.writeConfig(local.config());
  */
 import { awsCliCacheFile } from "../../src/sso/aws_cli_cache.ts";
 import type { Sandbox } from "./sandbox.ts";
-import { ACCOUNT_ACCESS_SCOPE, type SsoServer } from "./sso_server.ts";
+import { ACCOUNT_ACCESS_SCOPE, SsoServer } from "./sso_server.ts";
 import type { AccessToken, OidcClient, RefreshToken } from "./sso_world.ts";
-import type { StsServer } from "./sts_server.ts";
+import { StsServer } from "./sts_server.ts";
 
 /** The sso-session of these tests. */
 export const SESSION = "demo";
 
-/** `[sso-session demo]`, `dev` (111111111111 AdministratorAccess), `prod` (222222222222 ReadOnly). */
-export function ssoConfig(server: SsoServer): string {
-  return `[sso-session ${SESSION}]
-sso_start_url = ${server.startUrl}
-sso_region = ${server.region}
+/** The local STS (seed world) and IAM Identity Center issuing into it, and the steps on them. */
+export class SsoEndpoints implements AsyncDisposable {
+  readonly sts = new StsServer();
+  readonly sso = new SsoServer({ world: this.sts.world });
+
+  /** One pair for a whole test file: each test resets what it changes; stopped at unload. */
+  static shared(): SsoEndpoints {
+    const endpoints = new SsoEndpoints();
+    globalThis.addEventListener("unload", () => void endpoints[Symbol.asyncDispose]());
+    return endpoints;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all([this.sts.stop(), this.sso.stop()]);
+  }
+
+  /** `[sso-session demo]`, `dev` (111111111111 AdministratorAccess), `prod` (222222222222 ReadOnly). */
+  config(): string {
+    return `[sso-session ${SESSION}]
+sso_start_url = ${this.sso.startUrl}
+sso_region = ${this.sso.region}
 sso_registration_scopes = ${ACCOUNT_ACCESS_SCOPE}
 
 [profile dev]
@@ -33,11 +52,57 @@ sso_session = ${SESSION}
 sso_account_id = 222222222222
 sso_role_name = ReadOnlyAccess
 `;
-}
+  }
 
-/** The variables that send vaultsh's IAM Identity Center calls to the local endpoints. */
-export function ssoEnv(server: SsoServer): Record<string, string> {
-  return { AWS_ENDPOINT_URL_SSO_OIDC: server.oidcUrl, AWS_ENDPOINT_URL_SSO: server.portalUrl };
+  /** The variables that send vaultsh's IAM Identity Center calls to the local endpoints. */
+  env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL_SSO_OIDC: this.sso.oidcUrl,
+      AWS_ENDPOINT_URL_SSO: this.sso.portalUrl,
+    };
+  }
+
+  /** How many sign-ins the local endpoint saw start (device codes and consent pages). */
+  signIns(): number {
+    return this.sso.count("StartDeviceAuthorization") + this.sso.count("Authorize");
+  }
+
+  /** How many times a refresh token was redeemed. */
+  refreshes(): number {
+    return this.sso.calls.filter((call) =>
+      call.action === "CreateToken" && call.grantType === "refresh_token" && call.status === 200
+    ).length;
+  }
+
+  /**
+   * A valid token of the sso-session in the AWS CLI's cache (`~/.aws/sso/cache/<sha1>.json`,
+   * its fields and time format), as `aws sso login` leaves it. Returns the access token.
+   */
+  async writeAwsCliToken(box: Sandbox): Promise<string> {
+    const server = this.sso;
+    const { client, access, refresh } = awsCliSignIn(server);
+    const time = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const dir = `${box.home}/.aws/sso/cache`;
+    await Deno.mkdir(dir, { recursive: true });
+    const entry = {
+      startUrl: server.startUrl,
+      region: server.region,
+      accessToken: access.token,
+      expiresAt: time(Date.now() + 3600_000),
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      registrationExpiresAt: time(Date.now() + 90 * 86400_000),
+      refreshToken: refresh?.token,
+    };
+    const file = awsCliCacheFile(dir, {
+      name: SESSION,
+      startUrl: server.startUrl,
+      region: server.region,
+      registrationScopes: [],
+    });
+    await Deno.writeTextFile(file, JSON.stringify(entry), { mode: 0o600 });
+    return access.token;
+  }
 }
 
 /**
@@ -60,38 +125,6 @@ export function awsCliSignIn(
     secretExpiresAt: Math.floor(nowMs / 1000) + 90 * 86400,
   });
   return { client, ...server.sso.signIn(client, server.startUrl, scopes, nowMs + 3600_000) };
-}
-
-/**
- * A valid token of the sso-session in the AWS CLI's cache (`~/.aws/sso/cache/<sha1>.json`, its
- * fields and time format), as `aws sso login` leaves it. Returns the access token.
- */
-export async function writeAwsCliToken(box: Sandbox, server: SsoServer): Promise<string> {
-  const { client, access, refresh } = awsCliSignIn(server);
-  const time = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-  const dir = `${box.home}/.aws/sso/cache`;
-  await Deno.mkdir(dir, { recursive: true });
-  const entry = {
-    startUrl: server.startUrl,
-    region: server.region,
-    accessToken: access.token,
-    expiresAt: time(Date.now() + 3600_000),
-    clientId: client.clientId,
-    clientSecret: client.clientSecret,
-    registrationExpiresAt: time(Date.now() + 90 * 86400_000),
-    refreshToken: refresh?.token,
-  };
-  await Deno.writeTextFile(
-    awsCliCacheFile(dir, {
-      name: SESSION,
-      startUrl: server.startUrl,
-      region: server.region,
-      registrationScopes: [],
-    }),
-    JSON.stringify(entry),
-    { mode: 0o600 },
-  );
-  return access.token;
 }
 
 /**
@@ -129,16 +162,4 @@ export function addChainedRole(sts: StsServer): string {
     requireMfa: false,
     maxSessionDuration: 43200,
   }).arn;
-}
-
-/** How many sign-ins the local endpoint saw start (device codes and consent pages). */
-export function signIns(server: SsoServer): number {
-  return server.count("StartDeviceAuthorization") + server.count("Authorize");
-}
-
-/** How many times a refresh token was redeemed. */
-export function refreshes(server: SsoServer): number {
-  return server.calls.filter((call) =>
-    call.action === "CreateToken" && call.grantType === "refresh_token" && call.status === 200
-  ).length;
 }

@@ -1,11 +1,15 @@
 /**
- * The IAM Identity Center "world" the local SSO endpoints serve: one instance (start URL and
+ * The state behind the local IAM Identity Center (SsoServer's `sso`): one instance (start URL and
  * region), its signed-in user's account and role assignments, the OIDC clients registered with
  * it, pending browser sign-ins, and the tokens issued. Plain data plus the rules the OIDC service
- * and the portal share; role credentials become sessions of the STS world, so STS accepts them.
+ * and the portal share; role credentials become sessions of the STS identity store
+ * (AwsIdentities), so STS accepts them.
+ *
+ * Not a test harness: tests reach it through an SsoServer (`sso.sso`) to plant or inspect tokens,
+ * and build their world with SsoEndpoints (the installed vaultsh) or ssoFixture (the SSO core).
  */
 import {
-  type AwsWorld,
+  type AwsIdentities,
   type IamUser,
   randomId,
   type Role,
@@ -109,7 +113,7 @@ export class SsoWorld {
   readonly startUrl: string;
   readonly region: string;
   readonly userName: string;
-  readonly #aws: AwsWorld;
+  readonly #aws: AwsIdentities;
   readonly #assignments = new Map<string, Assignment>();
   readonly #clients = new Map<string, OidcClient>();
   readonly #devices = new Map<string, DeviceAuthorization>();
@@ -120,7 +124,7 @@ export class SsoWorld {
   #sessions = 0;
 
   constructor(
-    aws: AwsWorld,
+    aws: AwsIdentities,
     options: { startUrl?: string; region?: string; userName?: string } = {},
   ) {
     this.#aws = aws;

@@ -3,14 +3,14 @@
  * GetFederationToken, with AWS's rules on who may call what, MFA, trust and durations
  * (AssumeRoleWithWebIdentity, which is not signed, is in sts_web_identity.ts).
  */
-import type { AwsWorld, IamUser, Principal, Session } from "./aws_identities.ts";
+import type { AwsIdentities, IamUser, Principal, Session } from "./aws_identities.ts";
 import { AwsApiError } from "./sts_errors.ts";
 import { NAME_PATTERN, type QueryParams } from "./sts_params.ts";
 import type { XmlFields } from "./sts_xml.ts";
 
 /** What an action handler gets for one authenticated request. */
 export interface ActionContext {
-  readonly world: AwsWorld;
+  readonly world: AwsIdentities;
   readonly principal: Principal;
   readonly params: QueryParams;
   /** The server's clock (ms), including any test offset. */
@@ -26,6 +26,15 @@ export type ActionHandler = (context: ActionContext) => XmlFields | undefined;
 /** AWS's cap on a role session requested with temporary credentials. */
 export const ROLE_CHAINING_MAX_SECONDS = 3600;
 
+/** AssumeRole's and AssumeRoleWithWebIdentity's RoleArn and RoleSessionName. */
+export const ROLE_ARN_RULE = { field: "roleArn", required: true, min: 20, max: 2048 } as const;
+export const ROLE_SESSION_NAME_RULE = {
+  field: "roleSessionName",
+  required: true,
+  min: 2,
+  max: 64,
+  pattern: NAME_PATTERN,
+} as const;
 const SERIAL_RULE = { field: "serialNumber", min: 9, max: 256, pattern: /[\w+=/:,.@-]*/ };
 const TOKEN_CODE_RULE = { field: "tokenCode", min: 6, max: 6, pattern: /[\d]*/ };
 
@@ -65,19 +74,8 @@ export const STS_ACTIONS: Readonly<Record<string, ActionHandler>> = {
 
   AssumeRole(context) {
     const { world, principal, params } = context;
-    const roleArn = params.string("RoleArn", {
-      field: "roleArn",
-      required: true,
-      min: 20,
-      max: 2048,
-    });
-    const sessionName = params.string("RoleSessionName", {
-      field: "roleSessionName",
-      required: true,
-      min: 2,
-      max: 64,
-      pattern: NAME_PATTERN,
-    });
+    const roleArn = params.string("RoleArn", ROLE_ARN_RULE);
+    const sessionName = params.string("RoleSessionName", ROLE_SESSION_NAME_RULE);
     const requested = params.integer("DurationSeconds", "durationSeconds", 900, 43200);
     const externalId = params.string("ExternalId", {
       field: "externalId",

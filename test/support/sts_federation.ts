@@ -4,7 +4,7 @@
  * token (valid 15 minutes), `login` with that token lands on the destination.
  */
 import { timingSafeEqual } from "node:crypto";
-import { type AwsWorld, randomSecret, type Session } from "./aws_identities.ts";
+import { type AwsIdentities, randomSecret, type Session } from "./aws_identities.ts";
 import { escapeXml } from "./sts_xml.ts";
 
 /** AWS's sign-in tokens are valid for 15 minutes. */
@@ -29,10 +29,10 @@ interface SigninToken {
 }
 
 export class ConsoleFederation {
-  readonly #world: AwsWorld;
+  readonly #world: AwsIdentities;
   readonly #tokens = new Map<string, SigninToken>();
 
-  constructor(world: AwsWorld) {
+  constructor(world: AwsIdentities) {
     this.#world = world;
   }
 

@@ -15,7 +15,7 @@ import { timingSafeEqual } from "node:crypto";
 import {
   type AccessKey,
   type AddRoleOptions,
-  AwsWorld,
+  AwsIdentities,
   DEMO_ACCOUNT,
   DEMO_ROLE_ACCOUNTS,
   DEMO_USER,
@@ -141,7 +141,7 @@ export class StsServer extends LocalService<FaultKind, StsCall, Fault> {
   /** `<url>/federation`: the console federation endpoint. */
   readonly federationUrl: string;
   /** The identities and sessions; tests may inspect and change them directly. */
-  readonly world = new AwsWorld();
+  readonly world = new AwsIdentities();
   /** IAM's OpenID Connect providers, for AssumeRoleWithWebIdentity. */
   readonly webIdentity = new WebIdentityProviders();
 

@@ -12,9 +12,10 @@
  *   const token = idp.token({ sub: "repo:x", aud: "sts" });
  */
 import { createSign, createVerify, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { type AwsWorld, DEMO_ACCOUNT } from "./aws_identities.ts";
+import { type AwsIdentities, DEMO_ACCOUNT } from "./aws_identities.ts";
+import { ROLE_ARN_RULE, ROLE_SESSION_NAME_RULE } from "./sts_actions.ts";
 import { AwsApiError } from "./sts_errors.ts";
-import { NAME_PATTERN, type QueryParams } from "./sts_params.ts";
+import type { QueryParams } from "./sts_params.ts";
 import type { XmlFields } from "./sts_xml.ts";
 
 export interface OidcProviderOptions {
@@ -91,7 +92,7 @@ export class WebIdentityProviders {
 
 /** What the handler needs: no principal, the request is not signed. */
 export interface WebIdentityContext {
-  readonly world: AwsWorld;
+  readonly world: AwsIdentities;
   readonly providers: WebIdentityProviders;
   readonly params: QueryParams;
   readonly nowMs: number;
@@ -100,19 +101,8 @@ export interface WebIdentityContext {
 
 export function assumeRoleWithWebIdentity(context: WebIdentityContext): XmlFields {
   const { world, providers, params, nowMs } = context;
-  const roleArn = params.string("RoleArn", {
-    field: "roleArn",
-    required: true,
-    min: 20,
-    max: 2048,
-  });
-  const sessionName = params.string("RoleSessionName", {
-    field: "roleSessionName",
-    required: true,
-    min: 2,
-    max: 64,
-    pattern: NAME_PATTERN,
-  });
+  const roleArn = params.string("RoleArn", ROLE_ARN_RULE);
+  const sessionName = params.string("RoleSessionName", ROLE_SESSION_NAME_RULE);
   const token = params.string("WebIdentityToken", {
     field: "webIdentityToken",
     required: true,
