@@ -79,27 +79,39 @@ Deno.test({
   async fn() {
     await using box = await Sandbox.create({ keyring: true });
     await box.writeConfig(SEED_CONFIG);
-    const cases: Array<[Record<string, string>, RegExp]> = [
-      [{ AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: SECRET }, /AWS_ACCESS_KEY_ID is not set/],
+    // a missing variable is a usage error (2); a key that cannot be one is a failure (1)
+    const cases: Array<[Record<string, string>, number, string]> = [
+      [
+        { AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: SECRET },
+        2,
+        "vaultsh: add --env: AWS_ACCESS_KEY_ID is not set",
+      ],
       [
         { AWS_ACCESS_KEY_ID: "nope", AWS_SECRET_ACCESS_KEY: SECRET },
-        /does not look like an IAM access key id/,
+        1,
+        "vaultsh: access key id: the environment does not look like an IAM access key id " +
+        "(AKIA followed by 16 letters and digits)",
       ],
       [
         { AWS_ACCESS_KEY_ID: "ASIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: SECRET },
-        /temporary \(ASIA\.\.\.\) key/,
+        1,
+        "vaultsh: access key id: this is a temporary (ASIA...) key; add needs a long-term IAM " +
+        "user key (AKIA...)",
       ],
       [
         { AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: "short" },
-        /not a 40-character secret access key/,
+        1,
+        "vaultsh: secret access key: the environment is not a 40-character secret access key " +
+        "(got 5 characters)",
       ],
     ];
-    for (const [env, message] of cases) {
+    for (const [env, code, line] of cases) {
       const result = await box.vaultsh(["add", "jumpuser", "--env"], { env });
-      assert.notEqual(result.code, 0);
+      assert.equal(result.code, code, result.stderr);
       assert.equal(result.stdout, "");
-      assert.match(result.stderr, message);
-      assert.match(result.stderr, /^vaultsh: /);
+      const [first, ...rest] = result.stderr.trimEnd().split("\n");
+      assert.equal(first, line);
+      assert.deepEqual(rest.filter((l) => !l.startsWith("hint: ")), [], result.stderr);
       assert.ok(!result.stderr.includes("short"), "a secret is never echoed, not even a bad one");
     }
     const lookup = await box.run("secret-tool", [
@@ -109,7 +121,8 @@ Deno.test({
       "account",
       "jumpuser",
     ]);
-    assert.notEqual(lookup.code, 0, "nothing was stored");
+    assert.equal(lookup.code, 1, "nothing was stored");
+    assert.equal(lookup.stdout, "");
   },
 });
 

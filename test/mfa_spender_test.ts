@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { needs } from "./support/needs.ts";
 import type { RunResult } from "./support/sandbox.ts";
-import { exported, KEYRING_TOOLS, SeedWorld, SERIAL } from "./support/seed_world.ts";
+import { exported, KEYRING_TOOLS, seeded, SeedWorld, SERIAL } from "./support/seed_world.ts";
 import { SEED_CONFIG } from "./support/sandbox.ts";
 import type { StsServer } from "./support/sts_server.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";
@@ -28,6 +28,18 @@ function oathtoolConfig(sts: StsServer): string {
 async function stepWithAtLeast(ms: number): Promise<void> {
   const left = STEP_MS - (Date.now() % STEP_MS);
   if (left < ms) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
+/**
+ * A test body in the seed world with oathtool as the mfa_process, started early enough in a TOTP
+ * step that the runs in it share one code.
+ */
+function withOathtool(body: (world: SeedWorld, sts: StsServer) => Promise<void>) {
+  return seeded({ mfaProcess: false, mfaCode: false }, async (world, sts) => {
+    await world.box.writeConfig(oathtoolConfig(sts));
+    await stepWithAtLeast(15_000);
+    await body(world, sts);
+  });
 }
 
 /** What STS answered each call that carried an MFA code (it accepts each code once). */
@@ -49,13 +61,9 @@ function assertOneLine(result: RunResult, why: RegExp): void {
 Deno.test({
   name: "two roles assumed straight from the key at the same moment never send one MFA code twice",
   ...needs(...KEYRING_TOOLS, "oathtool"),
-  fn: async () => {
-    await using world = await SeedWorld.create({ mfaProcess: false });
-    const { sts, box } = world;
+  fn: withOathtool(async (world, sts) => {
     // --no-session (as a role lasting over 1 h) assumes the role with the key itself and MFA:
     // each role call carries a code, and each role has its own cache lock
-    await box.writeConfig(oathtoolConfig(sts));
-    await stepWithAtLeast(15_000);
     const results = await Promise.all(
       ["account_a", "account_b"].map((profile) =>
         world.vaultsh(["export", profile, "--no-session"])
@@ -65,17 +73,13 @@ Deno.test({
     assert.deepEqual(codesSent(sts), [200, 200], "one code sent twice");
     assert.equal(sts.count("GetSessionToken"), 0);
     assert.equal(results.filter((result) => WAITED.test(result.stderr)).length, 1);
-  },
+  }),
 });
 
 Deno.test({
   name: "a code spent before `clear` is not sent again after it: the next run waits for a new one",
   ...needs(...KEYRING_TOOLS, "oathtool"),
-  fn: async () => {
-    await using world = await SeedWorld.create({ mfaProcess: false });
-    const { sts, box } = world;
-    await box.writeConfig(oathtoolConfig(sts));
-    await stepWithAtLeast(15_000);
+  fn: withOathtool(async (world, sts) => {
     const first = await world.vaultsh(["export", "account_a"]);
     exported(first);
     assert.doesNotMatch(first.stderr, WAITED);
@@ -84,7 +88,7 @@ Deno.test({
     exported(second);
     assert.match(second.stderr, WAITED);
     assert.deepEqual(codesSent(sts), [200, 200], "one code sent twice");
-  },
+  }),
 });
 
 Deno.test({
