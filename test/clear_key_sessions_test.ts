@@ -3,32 +3,14 @@
  * long-term key, and say what they could not drop.
  */
 import assert from "node:assert/strict";
-import { AwsConfig } from "../src/aws/aws_config.ts";
 import { clearKeySessions } from "../src/credentials/clear_key_sessions.ts";
 import { formatSessionName, type SessionType } from "../src/credentials/session_name.ts";
-import { loadSettings } from "../src/settings.ts";
+import { configFromText } from "./support/config_text.ts";
 import { MemoryKeychain } from "./support/memory_keychain.ts";
+import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 
-const CONFIG = `[profile jumpuser]
-mfa_serial=arn:aws:iam::000000000000:mfa/jumpuser
-
-[profile switchrole]
-source_profile=jumpuser
-
-[profile account_a]
-role_arn=arn:aws:iam::111111111111:role/role_name
-source_profile=switchrole
-
-[profile other]
-region=eu-west-1
-`;
-
-const BROKEN = `
-[profile broken]
-role_arn=arn:aws:iam::444444444444:role/role_name
-source_profile=jumpuser
-duration_seconds=soon
-`;
+const CONFIG = Deno.readTextFileSync(`${REPO_ROOT}/test/fixtures/config/key_dependents`);
+const BROKEN = Deno.readTextFileSync(`${REPO_ROOT}/test/fixtures/config/key_dependents_broken`);
 
 const EXPIRY = 4_000_000_000;
 
@@ -36,19 +18,8 @@ function session(type: SessionType, profile: string): string {
   return formatSessionName({ type, profile, qualifier: "q", expiry: EXPIRY });
 }
 
-async function loadConfig(text: string): Promise<AwsConfig> {
-  const home = await Deno.makeTempDir({ prefix: "vaultsh_clear_key_sessions_" });
-  try {
-    await Deno.mkdir(`${home}/.aws`);
-    await Deno.writeTextFile(`${home}/.aws/config`, text);
-    return await AwsConfig.load(loadSettings({ HOME: home }));
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
-}
-
 Deno.test("clearKeySessions() clears the key's sessions and those of profiles sourced from it", async () => {
-  const config = await loadConfig(CONFIG);
+  const config = await configFromText(CONFIG);
   const keychain = new MemoryKeychain([
     ["jumpuser", "{}"],
     [session("sts.GetSessionToken", "jumpuser"), "{}"],
@@ -71,7 +42,7 @@ Deno.test("clearKeySessions() clears the key's sessions and those of profiles so
 });
 
 Deno.test("clearKeySessions() names a profile that does not resolve and holds sessions", async () => {
-  const config = await loadConfig(CONFIG + BROKEN);
+  const config = await configFromText(BROKEN);
   const kept = session("sts.AssumeRole", "broken");
   const keychain = new MemoryKeychain([[kept, "{}"], [
     session("sts.AssumeRole", "account_a"),
@@ -89,7 +60,7 @@ Deno.test("clearKeySessions() names a profile that does not resolve and holds se
 });
 
 Deno.test("clearKeySessions() stays quiet about a broken profile without sessions", async () => {
-  const config = await loadConfig(CONFIG + BROKEN);
+  const config = await configFromText(BROKEN);
   const keychain = new MemoryKeychain([[session("sts.GetSessionToken", "jumpuser"), "{}"]]);
   const result = await clearKeySessions(keychain, () => Promise.resolve(config), "jumpuser");
   assert.equal(result.cleared, 1);
@@ -97,7 +68,7 @@ Deno.test("clearKeySessions() stays quiet about a broken profile without session
 });
 
 Deno.test("clearKeySessions() says what stayed when the keychain refuses to delete", async () => {
-  const config = await loadConfig(CONFIG);
+  const config = await configFromText(CONFIG);
   const keychain = new MemoryKeychain([[session("sts.GetSessionToken", "jumpuser"), "{}"]]);
   keychain.failWith("locked", ["delete"]);
   const result = await clearKeySessions(keychain, () => Promise.resolve(config), "jumpuser");

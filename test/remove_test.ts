@@ -7,27 +7,10 @@ import assert from "node:assert/strict";
 import { formatSessionName, type SessionType } from "../src/credentials/session_name.ts";
 import { keychainCli } from "./support/keychain_cli.ts";
 import { Sandbox } from "./support/sandbox.ts";
+import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 
-const CONFIG = `[profile jumpuser]
-mfa_serial=arn:aws:iam::000000000000:mfa/jumpuser
-
-[profile switchrole]
-source_profile=jumpuser
-
-[profile account_a]
-role_arn=arn:aws:iam::111111111111:role/role_name
-source_profile=switchrole
-
-[profile other]
-region=eu-west-1
-`;
-
-const BROKEN = `
-[profile broken]
-role_arn=arn:aws:iam::444444444444:role/role_name
-source_profile=jumpuser
-duration_seconds=soon
-`;
+const CONFIG = Deno.readTextFileSync(`${REPO_ROOT}/test/fixtures/config/key_dependents`);
+const BROKEN = Deno.readTextFileSync(`${REPO_ROOT}/test/fixtures/config/key_dependents_broken`);
 
 const ENV = { VAULTSH_FILE_PASSPHRASE: "correct horse" };
 
@@ -75,7 +58,7 @@ Deno.test("remove deletes the sessions of the key and of the profiles derived fr
 
 Deno.test("remove names a profile that does not resolve and keeps sessions", async () => {
   const broken = session("sts.AssumeRole", "broken");
-  await using box = await world(CONFIG + BROKEN, [session("sts.AssumeRole", "account_a"), broken]);
+  await using box = await world(BROKEN, [session("sts.AssumeRole", "account_a"), broken]);
   const removed = await box.vaultsh(["remove", "jumpuser", "--force"]);
   assert.equal(removed.code, 0, removed.stderr);
   assert.equal(
