@@ -8,6 +8,7 @@
 import type { App } from "../app.ts";
 import type { AwsConfig } from "../aws/aws_config.ts";
 import { displayPath } from "../util/display_path.ts";
+import { pathKind } from "../util/path_kind.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { findMarker } from "../marker/find_marker.ts";
 import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
@@ -207,7 +208,7 @@ async function markersBelow(root: string): Promise<{ markers: string[]; truncate
         for await (const entry of Deno.readDir(dir)) {
           const path = `${dir === "/" ? "" : dir}/${entry.name}`;
           if (entry.name === MARKER_FILE) {
-            if (depth > 0 && await isFile(path)) markers.push(path);
+            if (depth > 0 && await pathKind(path) === "file") markers.push(path);
           } else if (
             entry.isDirectory && !entry.name.startsWith(".") && !SKIPPED_DIRECTORIES.has(entry.name)
           ) {
@@ -232,14 +233,6 @@ function workingDirectory(app: App): string {
     return Deno.realPathSync(pwd) === Deno.realPathSync(cwd) ? pwd : cwd;
   } catch {
     return cwd;
-  }
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
   }
 }
 

@@ -4,7 +4,7 @@
  * servers), and the messages ShellSync gave. `hook`, `use` and `off` run ShellSync and apply its
  * result the way the emitted shell code would.
  */
-import { type EnvChange, MANAGED_VARIABLES } from "../../src/credentials/credential_env.ts";
+import { MANAGED_VARIABLES, type ManagedEnv } from "../../src/credentials/credential_env.ts";
 import { MfaRequired } from "../../src/credentials/mfa.ts";
 import { SsoSignInRequired } from "../../src/sso/sign_in_required.ts";
 import { ShellSync } from "../../src/session/shell_sync.ts";
@@ -56,7 +56,7 @@ export class FakeShell {
         const lifetime = this.lifetimes.get(profile);
         if (lifetime === undefined) return Promise.reject(new Error(`unknown profile ${profile}`));
         this.issued++;
-        const env: EnvChange = {
+        const env: ManagedEnv = {
           AWS_ACCESS_KEY_ID: `ASIA${profile}${this.issued}`,
           AWS_SECRET_ACCESS_KEY: `secret-${profile}-${this.issued}`,
           AWS_SESSION_TOKEN: `token-${profile}-${this.issued}`,
@@ -77,7 +77,7 @@ export class FakeShell {
           if (this.serverFailure !== undefined) return Promise.reject(this.serverFailure);
           const watch = `/proc/${++this.servers}`;
           this.existing.add(watch);
-          const served: EnvChange = {
+          const served: ManagedEnv = {
             ...env,
             AWS_ACCESS_KEY_ID: null,
             AWS_SECRET_ACCESS_KEY: null,
