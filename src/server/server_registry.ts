@@ -16,6 +16,7 @@ import * as log from "../log.ts";
 import type { Settings } from "../settings.ts";
 import { ensurePrivateDir } from "../util/atomic_write.ts";
 import { ioFailure } from "../util/io_failure.ts";
+import { pathExists } from "../util/path_exists.ts";
 import { writeAll } from "../util/write_all.ts";
 
 /** What a server tells a shell that finds it. */
@@ -242,13 +243,9 @@ function checkLength(path: string): void {
 }
 
 async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+  return await pathExists(path).catch((error) => {
     throw new VaultshError("credential server", `cannot check ${path}: ${ioFailure(error)}`);
-  }
+  });
 }
 
 /**
