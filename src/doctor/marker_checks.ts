@@ -14,6 +14,7 @@ import { findMarker } from "../marker/find_marker.ts";
 import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
 import { markerExposure } from "../marker/marker_exposure.ts";
 import { markerLocation, type TrustRecord, TrustStore } from "../marker/trust_store.ts";
+import { realPath } from "./real_path.ts";
 import { type Finding, finding } from "./finding.ts";
 
 /** How far below the current directory doctor looks for markers. */
@@ -242,14 +243,6 @@ async function location(marker: string): Promise<string> {
     return await markerLocation(marker);
   } catch {
     return marker;
-  }
-}
-
-async function realPath(path: string): Promise<string> {
-  try {
-    return await Deno.realPath(path);
-  } catch {
-    return path;
   }
 }
 
