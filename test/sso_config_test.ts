@@ -5,21 +5,9 @@
  * aws_config_test.ts.
  */
 import assert from "node:assert/strict";
-import { AwsConfig } from "../src/aws/aws_config.ts";
 import { ssoProfileConfig, ssoSessionOf } from "../src/aws/sso_config.ts";
 import { VaultshError } from "../src/errors.ts";
-import { loadSettings } from "../src/settings.ts";
-
-async function load(config: string): Promise<AwsConfig> {
-  const home = await Deno.makeTempDir({ prefix: "vaultsh_sso_config_" });
-  try {
-    await Deno.mkdir(`${home}/.aws`);
-    await Deno.writeTextFile(`${home}/.aws/config`, config);
-    return await AwsConfig.load(loadSettings({ HOME: home }));
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
-}
+import { configFromText as load } from "./support/config_text.ts";
 
 function errorOf(fn: () => unknown): VaultshError {
   try {

@@ -73,8 +73,8 @@ export const COMMANDS: readonly CommandRow[] = [
     args: [{ name: "path", complete: "path" }],
     options: ALLOW_OPTIONS,
     run: async ([path], options) => {
-      const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand("allow", path, options);
+      const { allowCommand } = await import("../commands/allow.ts");
+      await allowCommand(path, options);
     },
   }),
   defineCommand({
@@ -83,8 +83,8 @@ export const COMMANDS: readonly CommandRow[] = [
     args: [{ name: "path", complete: "path" }],
     options: {},
     run: async ([path]) => {
-      const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand("deny", path);
+      const { denyCommand } = await import("../commands/deny.ts");
+      await denyCommand(path);
     },
   }),
   defineCommand({

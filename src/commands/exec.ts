@@ -6,6 +6,7 @@ import { resolveCredentials } from "../credentials/resolve_credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { childEnv } from "../util/child_env.ts";
+import { signalNumber } from "../util/signal_number.ts";
 import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
 /** Signals a parent forwards. SIGINT/SIGQUIT from the terminal reach the child directly (same
@@ -74,28 +75,8 @@ export async function execCommand(
     } catch {
       // not deliverable to ourselves: fall back to the shell convention
     }
-    return 128 + signalNumber(status.signal);
+    const number = signalNumber(status.signal);
+    return number === undefined ? 1 : 128 + number;
   }
   return status.code;
-}
-
-function signalNumber(signal: Deno.Signal): number {
-  const numbers: Partial<Record<Deno.Signal, number>> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGILL: 4,
-    SIGTRAP: 5,
-    SIGABRT: 6,
-    SIGBUS: 7,
-    SIGFPE: 8,
-    SIGKILL: 9,
-    SIGUSR1: 10,
-    SIGSEGV: 11,
-    SIGUSR2: 12,
-    SIGPIPE: 13,
-    SIGALRM: 14,
-    SIGTERM: 15,
-  };
-  return numbers[signal] ?? 1;
 }

@@ -26,8 +26,7 @@ import { stsEndpointFor } from "../aws/sts_endpoint.ts";
 import { resolveCredentials, resolveProfile } from "../credentials/resolve_credentials.ts";
 import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
-import { childEnv } from "../util/child_env.ts";
-import { openInBrowser } from "../util/open_in_browser.ts";
+import { openSecretUrl } from "../util/open_browser.ts";
 import { writeStdout } from "../util/stdout.ts";
 import type { CredentialFlags } from "../credentials/credential_flags.ts";
 
@@ -95,12 +94,12 @@ export async function loginCommand(
   }&SigninToken=${encodeURIComponent(signinToken)}`;
 
   if (options.stdout !== true) {
-    const opened = await openInBrowser(url, {
+    const opened = await openSecretUrl(url, {
       what: "the AWS console",
       pageDir: `${app.settings.runtimeDir}/login`,
-      env: childEnv(app.settings.env),
+      env: app.settings.env,
     });
-    if (opened === "opened") return;
+    if (opened) return;
     // aws-vault prints the URL when it cannot open a browser: it is what login is for
     log.info(
       "no browser to open it in; the sign-in URL follows (it signs anyone in: keep it to yourself)",

@@ -1,8 +1,7 @@
 /** `vaultsh remove <profile> [--force]`: delete a stored key and that profile's sessions. */
 import { App } from "../app.ts";
-import { dependentProfiles } from "../aws/dependent_profiles.ts";
-import { clearSessions } from "../credentials/clear_sessions.ts";
-import { VaultshError } from "../errors.ts";
+import { clearKeySessions } from "../credentials/clear_key_sessions.ts";
+import { errorMessage, VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import { stopServers } from "../server/stop_servers.ts";
 import { prompt } from "../tty.ts";
@@ -37,15 +36,21 @@ export async function removeCommand(
     }
   }
   await keychain.delete(profile);
-  // sessions derived from the key (its MFA session, roles sourced from it) go with it
-  let sessions = await clearSessions(keychain, { profile });
-  const dependents = dependentProfiles(await app.config(), profile);
-  for (const dependent of dependents) {
-    sessions += await clearSessions(keychain, { profile: dependent });
-  }
+  // from here the key is gone: what fails after it is said, not thrown, so the user learns what
+  // stayed rather than only that something failed
+  const { cleared, profiles, warning } = await clearKeySessions(
+    keychain,
+    () => app.config(),
+    profile,
+  );
   log.info(
     `deleted the key for "${profile}"` +
-      (sessions > 0 ? ` and ${sessions} cached session${sessions === 1 ? "" : "s"}` : ""),
+      (cleared > 0 ? ` and ${cleared} cached session${cleared === 1 ? "" : "s"}` : ""),
   );
-  await stopServers(app.settings, new Set([profile, ...dependents]));
+  if (warning !== undefined) log.warn(warning);
+  try {
+    await stopServers(app.settings, new Set(profiles));
+  } catch (error) {
+    log.warn(`could not stop the credential servers of "${profile}": ${errorMessage(error)}`);
+  }
 }

@@ -24,9 +24,10 @@ export const MANAGED_VARIABLES = [
 ] as const;
 
 export type ManagedVariable = (typeof MANAGED_VARIABLES)[number];
-export type EnvChange = Record<ManagedVariable, string | null>;
+/** A value for each managed variable, or null to unset it. */
+export type ManagedEnv = Record<ManagedVariable, string | null>;
 
-export function credentialEnv(resolved: ResolvedCredentials): EnvChange {
+export function credentialEnv(resolved: ResolvedCredentials): ManagedEnv {
   const { credentials, region, profile } = resolved;
   return {
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,

@@ -20,12 +20,22 @@ export class CredentialProcessProvider implements CredentialsProvider {
       this.profile,
       "credential_process",
     );
-    let parsed: Record<string, unknown>;
+    let parsed: unknown;
     try {
       parsed = JSON.parse(stdout);
     } catch {
       throw new VaultshError(what, "credential_process did not print JSON");
     }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new VaultshError(
+        what,
+        `credential_process printed ${shape(parsed)}, not a JSON object`,
+      );
+    }
+    return this.#credentials(parsed as Record<string, unknown>, what);
+  }
+
+  #credentials(parsed: Record<string, unknown>, what: string): Credentials {
     if (parsed.Version !== 1) {
       throw new VaultshError(
         what,
@@ -51,6 +61,13 @@ export class CredentialProcessProvider implements CredentialsProvider {
           `credential_process printed an invalid Expiration ${JSON.stringify(Expiration)}`,
         );
       }
+      // as the AWS SDKs do: a cache must never hold credentials that are already dead
+      if (expiration.getTime() <= Date.now()) {
+        throw new VaultshError(
+          what,
+          `credential_process printed credentials that expired at ${expiration.toISOString()}`,
+        );
+      }
     }
     const credentials = {
       accessKeyId: AccessKeyId,
@@ -64,4 +81,11 @@ export class CredentialProcessProvider implements CredentialsProvider {
     checkCredentials(credentials, what);
     return credentials;
   }
+}
+
+/** What a JSON value is, for a message: `null`, `an array`, `a number`. */
+function shape(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
 }

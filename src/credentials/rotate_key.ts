@@ -7,12 +7,11 @@
 import type { App } from "../app.ts";
 import { parseArn } from "../aws/arn.ts";
 import type { AwsConfig } from "../aws/aws_config.ts";
-import { dependentProfiles } from "../aws/dependent_profiles.ts";
 import { createIam, type Iam, iamEndpointFor, IamError, maskKeyId } from "../aws/iam.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import { type CallerIdentity, createSts, type Sts } from "../aws/sts.ts";
 import { stsEndpointFor } from "../aws/sts_endpoint.ts";
-import { clearSessions } from "./clear_sessions.ts";
+import { clearKeySessions } from "./clear_key_sessions.ts";
 import { type IamCaller, iamCaller, type RotateOptions } from "./rotate_caller.ts";
 
 export type { RotateOptions };
@@ -116,12 +115,13 @@ export async function rotateKey(
 
     log.info(`deleting the old access key ${shownOld}…`);
     const deleteFailure = await deleteOldKey(iam, caller, oldKey.accessKeyId, waitMs);
-    const cleared = await clearChainSessions(keychain, config, master.name);
+    const { cleared, warning } = await clearKeySessions(keychain, () => app.config(), master.name);
     if (cleared > 0) {
       log.info(
         `cleared ${cleared} cached session${cleared === 1 ? "" : "s"} made with the old key`,
       );
     }
+    if (warning !== undefined) log.warn(warning);
     if (deleteFailure !== undefined) {
       throw new VaultshError(
         what,
@@ -366,23 +366,6 @@ async function deleteOldKey(
       await sleep(Math.min(POLL_MS, left));
     }
   }
-}
-
-/** Sessions of the key's profile and of every profile whose credentials derive from it. */
-async function clearChainSessions(
-  keychain: Keychain,
-  config: AwsConfig,
-  master: string,
-): Promise<number> {
-  let count = 0;
-  for (const profile of [master, ...dependentProfiles(config, master)]) {
-    try {
-      count += await clearSessions(keychain, { profile });
-    } catch (error) {
-      log.warn(`could not clear the cached sessions of "${profile}": ${errorMessage(error)}`);
-    }
-  }
-  return count;
 }
 
 function deleteByHandHint(user: string, accessKeyId?: string): string {

@@ -6,6 +6,7 @@
  */
 import meta from "../../deno.json" with { type: "json" };
 import type { App } from "../app.ts";
+import { realPath } from "./real_path.ts";
 import { type Finding, finding } from "./finding.ts";
 
 export async function checkBinary(app: App): Promise<Finding[]> {
@@ -81,12 +82,4 @@ async function findOnPath(command: string, path: string): Promise<string | undef
     }
   }
   return undefined;
-}
-
-async function realPath(path: string): Promise<string> {
-  try {
-    return await Deno.realPath(path);
-  } catch {
-    return path;
-  }
 }

@@ -13,7 +13,7 @@ import type { ProfileConfig } from "../aws/profile_config.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { displayPath } from "../util/display_path.ts";
 import { type Finding, finding } from "./finding.ts";
-import { openMode } from "./open_mode.ts";
+import { openModeFindings } from "./open_mode.ts";
 
 export interface ConfigReport {
   readonly findings: Finding[];
@@ -242,17 +242,15 @@ async function plaintextFindings(config: AwsConfig, home: string): Promise<Findi
     ),
   ];
   // a stat that fails now (the file was read a moment ago) is a race, not a finding
-  const mode = await openMode(config.credentialsFile);
-  if (mode !== undefined) {
-    findings.push(
-      finding(
-        "config",
-        "warning",
-        `${shown} is readable by other users (mode ${mode})`,
-        `chmod 600 ${shown}`,
-      ),
-    );
-  }
+  findings.push(
+    ...await openModeFindings(
+      "config",
+      config.credentialsFile,
+      shown,
+      "is readable by other users",
+      "600",
+    ),
+  );
   return findings;
 }
 

@@ -14,7 +14,7 @@ import { type Keychain, KeychainError } from "../keychain/keychain.ts";
 import type { Settings } from "../settings.ts";
 import { formatDuration } from "../util/duration.ts";
 import { type Finding, finding } from "./finding.ts";
-import { openMode } from "./open_mode.ts";
+import { openMode, openModeFindings } from "./open_mode.ts";
 
 export interface KeychainReport {
   readonly findings: Finding[];
@@ -176,18 +176,7 @@ function failure(error: unknown, name: string): Finding {
 /** The file backend's directory must stay private (0700, files 0600). */
 async function fileModeFindings(dir: string, home: string): Promise<Finding[]> {
   const shown = displayPath(dir, home);
-  const findings: Finding[] = [];
-  const mode = await openMode(dir);
-  if (mode !== undefined) {
-    findings.push(
-      finding(
-        "keychain",
-        "warning",
-        `${shown} is open to other users (mode ${mode})`,
-        `chmod 700 ${shown}`,
-      ),
-    );
-  }
+  const findings = await openModeFindings("keychain", dir, shown, "is open to other users", "700");
   try {
     for await (const entry of Deno.readDir(dir)) {
       if (entry.isFile && await openMode(`${dir}/${entry.name}`) !== undefined) {

@@ -8,11 +8,13 @@
 import type { App } from "../app.ts";
 import type { AwsConfig } from "../aws/aws_config.ts";
 import { displayPath } from "../util/display_path.ts";
+import { pathKind } from "../util/path_kind.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
 import { findMarker } from "../marker/find_marker.ts";
 import { loadMarker, MARKER_FILE, showPath } from "../marker/marker.ts";
 import { markerExposure } from "../marker/marker_exposure.ts";
 import { markerLocation, type TrustRecord, TrustStore } from "../marker/trust_store.ts";
+import { realPath } from "./real_path.ts";
 import { type Finding, finding } from "./finding.ts";
 
 /** How far below the current directory doctor looks for markers. */
@@ -207,7 +209,7 @@ async function markersBelow(root: string): Promise<{ markers: string[]; truncate
         for await (const entry of Deno.readDir(dir)) {
           const path = `${dir === "/" ? "" : dir}/${entry.name}`;
           if (entry.name === MARKER_FILE) {
-            if (depth > 0 && await isFile(path)) markers.push(path);
+            if (depth > 0 && await pathKind(path) === "file") markers.push(path);
           } else if (
             entry.isDirectory && !entry.name.startsWith(".") && !SKIPPED_DIRECTORIES.has(entry.name)
           ) {
@@ -235,28 +237,12 @@ function workingDirectory(app: App): string {
   }
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
-}
-
 /** A marker's location as the trust store records it; the path itself when it cannot be had. */
 async function location(marker: string): Promise<string> {
   try {
     return await markerLocation(marker);
   } catch {
     return marker;
-  }
-}
-
-async function realPath(path: string): Promise<string> {
-  try {
-    return await Deno.realPath(path);
-  } catch {
-    return path;
   }
 }
 

@@ -17,6 +17,7 @@
  */
 import { errorMessage, VaultshError } from "../errors.ts";
 import { atomicWrite, ensurePrivateDir } from "../util/atomic_write.ts";
+import { pathExists } from "../util/path_exists.ts";
 import { MAX_MARKER_BYTES, readMarkerFile, showPath } from "./marker.ts";
 
 export type TrustState = "allowed" | "denied" | "untrusted";
@@ -49,8 +50,8 @@ export class TrustStore {
     let denied: boolean, allowed: boolean;
     try {
       [denied, allowed] = await Promise.all([
-        exists(`${this.dir}/${denyName(keys)}`),
-        exists(`${this.dir}/${allowName(keys)}`),
+        pathExists(`${this.dir}/${denyName(keys)}`),
+        pathExists(`${this.dir}/${allowName(keys)}`),
       ]);
     } catch (error) {
       throw new VaultshError(`trust store ${showPath(this.dir)}`, errorMessage(error), {
@@ -67,7 +68,7 @@ export class TrustStore {
     let created = false;
     try {
       await ensurePrivateDir(this.dir);
-      if (!await exists(allowPath)) {
+      if (!await pathExists(allowPath)) {
         await atomicWrite(allowPath, record(keys.path), { mode: 0o600 });
         created = true;
       }
@@ -259,16 +260,6 @@ async function recordState(
   }
   const current = await sha256(concat(encoder.encode(`${path}\n`), bytes));
   return current === contentHash ? "allowed" : "outdated";
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 async function removeIfPresent(path: string): Promise<void> {

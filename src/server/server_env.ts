@@ -3,12 +3,12 @@
  * container variables instead of keys, so SDKs fetch and renew credentials themselves. Same
  * shape as credentialEnv (a null value means "unset"), so the hooks save and restore it alike.
  */
-import type { EnvChange } from "../credentials/credential_env.ts";
+import type { ManagedEnv } from "../credentials/credential_env.ts";
 import type { ServerHandle } from "./ensure_server.ts";
 
 export function serverEnv(
   server: Pick<ServerHandle, "url" | "token" | "profile" | "region">,
-): EnvChange {
+): ManagedEnv {
   return {
     // keys in the environment would win over the container provider in every SDK
     AWS_ACCESS_KEY_ID: null,

@@ -15,6 +15,8 @@ import { VaultshError } from "../errors.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings.ts";
 import { ensurePrivateDir } from "../util/atomic_write.ts";
+import { ioFailure } from "../util/io_failure.ts";
+import { pathExists } from "../util/path_exists.ts";
 import { writeAll } from "../util/write_all.ts";
 
 /** What a server tells a shell that finds it. */
@@ -110,7 +112,8 @@ export class ServerRegistry {
       entries = await Array.fromAsync(Deno.readDir(this.dir));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return [];
-      throw error;
+      // a directory we may not read may hold running servers: never "none"
+      throw new VaultshError("credential server", `cannot read ${this.dir}: ${ioFailure(error)}`);
     }
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const match = /^([0-9a-f]{16})\.sock$/.exec(entry.name);
@@ -170,7 +173,7 @@ export class ServerRegistry {
         await Deno.remove(path).catch(() => {});
         return undefined;
       }
-      throw new VaultshError("credential server", `cannot reach ${path}: ${error}`);
+      throw new VaultshError("credential server", `cannot reach ${path}: ${ioFailure(error)}`);
     }
     try {
       await writeAll(conn, new TextEncoder().encode(`${command}\n`));
@@ -240,12 +243,9 @@ function checkLength(path: string): void {
 }
 
 async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return await pathExists(path).catch((error) => {
+    throw new VaultshError("credential server", `cannot check ${path}: ${ioFailure(error)}`);
+  });
 }
 
 /**

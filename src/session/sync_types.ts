@@ -2,7 +2,7 @@
  * What ShellSync (shell_sync.ts) works with: the markers, credentials and messages it receives
  * as dependencies, the switches it announces, and the result the shell applies.
  */
-import type { EnvChange, ManagedVariable } from "../credentials/credential_env.ts";
+import type { ManagedEnv, ManagedVariable } from "../credentials/credential_env.ts";
 import type { Env } from "../settings.ts";
 import type { ShellState } from "./shell_state.ts";
 
@@ -49,7 +49,7 @@ export type Switch =
 
 /** Credentials for the shell: its variables, when they expire, and what they depend on. */
 export interface Issued {
-  readonly env: EnvChange;
+  readonly env: ManagedEnv;
   /** Unix seconds. */
   readonly expires?: number | undefined;
   /**

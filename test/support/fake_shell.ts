@@ -4,7 +4,7 @@
  * servers), and the messages ShellSync gave. `hook`, `use` and `off` run ShellSync and apply its
  * result the way the emitted shell code would.
  */
-import { type EnvChange, MANAGED_VARIABLES } from "../../src/credentials/credential_env.ts";
+import { MANAGED_VARIABLES, type ManagedEnv } from "../../src/credentials/credential_env.ts";
 import { MfaRequired } from "../../src/credentials/mfa.ts";
 import { SsoSignInRequired } from "../../src/sso/sign_in_required.ts";
 import { ShellSync } from "../../src/session/shell_sync.ts";
@@ -30,7 +30,7 @@ export class FakeShell {
   requested = 0;
   issued = 0;
   /** profile and region → the credentials last issued, as the real cache keeps them. */
-  #cache = new Map<string, { env: EnvChange; expires: number }>();
+  #cache = new Map<string, { env: ManagedEnv; expires: number }>();
   notices: string[] = [];
   announced: Switch[] = [];
   failures: unknown[] = [];
@@ -78,7 +78,7 @@ export class FakeShell {
           if (this.serverFailure !== undefined) return Promise.reject(this.serverFailure);
           const watch = `/proc/${++this.servers}`;
           this.existing.add(watch);
-          const served: EnvChange = {
+          const served: ManagedEnv = {
             ...env,
             AWS_ACCESS_KEY_ID: null,
             AWS_SECRET_ACCESS_KEY: null,
@@ -114,7 +114,7 @@ export class FakeShell {
     };
   }
 
-  #issue(profile: string, lifetime: number, region: string | undefined): EnvChange {
+  #issue(profile: string, lifetime: number, region: string | undefined): ManagedEnv {
     this.issued++;
     return {
       AWS_ACCESS_KEY_ID: `ASIA${profile}${this.issued}`,

@@ -90,3 +90,25 @@ Deno.test("allow takes a marker of the user's own in a private directory without
   const findings = await markerFindings(box, dir);
   assert.ok(!findings.some((f) => /another user|writable by every/.test(f.message)));
 });
+
+Deno.test("allow takes aws-vault's ~/.awsvault directory for what it is, not a marker", async () => {
+  const { box } = await markerBox();
+  await using _ = box;
+  await Deno.mkdir(`${box.home}/.awsvault`);
+  const refused = await box.vaultsh(["allow"]);
+  assert.equal(refused.code, 1);
+  assert.equal(
+    refused.stderr,
+    `vaultsh: path ${box.home}: no .awsvault marker here or above\n` +
+      "hint: .awsvault here is a directory (aws-vault keeps its data in ~/.awsvault), not a marker\n",
+  );
+});
+
+Deno.test("deny refuses a file that is not a .awsvault marker", async () => {
+  const { box, dir } = await markerBox();
+  await using _ = box;
+  await Deno.writeTextFile(`${dir}/notes.txt`, "account_a\n");
+  const refused = await box.vaultsh(["deny", `${dir}/notes.txt`]);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.stderr, `vaultsh: path ${dir}/notes.txt: not a .awsvault marker\n`);
+});
