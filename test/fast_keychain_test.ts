@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { FastKeychain, storeOfRecord } from "../src/keychain/fast_keychain.ts";
-import { FastStore, forgetEverything } from "../src/keychain/fast_store.ts";
+import { FastStore, forgetStores } from "../src/keychain/fast_store.ts";
 import { MemoryKeychain } from "./support/memory_keychain.ts";
 
 const NOW = Date.now();
@@ -22,8 +22,8 @@ function expiryOf(name: string): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
-async function namespace(): Promise<FastStore> {
-  const store = await FastStore.open(`fast-keychain-test\n${crypto.randomUUID()}`);
+function namespace(identity = `fast-keychain-test\n${crypto.randomUUID()}`): FastStore {
+  const store = FastStore.open(identity);
   assert.ok(store instanceof FastStore, `no kernel keyring here: ${JSON.stringify(store)}`);
   return store;
 }
@@ -56,7 +56,7 @@ function since(record: MemoryKeychain, mark: number): string[] {
 
 Deno.test("FastKeychain answers a cache hit (list, then get of role credentials) without the store of record", async () => {
   const record = new MemoryKeychain({ [KEY]: KEY_VALUE, [ROLE]: ROLE_VALUE });
-  const fast = await namespace();
+  const fast = namespace();
   // the first process lists the store and reads the role credentials, and keeps both
   const first = layered(record, fast);
   assert.deepEqual(await first.list(), [KEY, ROLE].sort());
@@ -74,7 +74,7 @@ Deno.test("FastKeychain answers a cache hit (list, then get of role credentials)
 
 Deno.test("FastKeychain lists a bulk store once, and keeps the temporary values that came with the names", async () => {
   const record = new BulkMemoryKeychain({ [KEY]: KEY_VALUE, [ROLE]: ROLE_VALUE });
-  const fast = await namespace();
+  const fast = namespace();
   const keychain = layered(record, fast);
   assert.deepEqual(await keychain.list(), [KEY, ROLE].sort());
   assert.equal(await keychain.get(ROLE), ROLE_VALUE);
@@ -84,7 +84,7 @@ Deno.test("FastKeychain lists a bulk store once, and keeps the temporary values 
 
 Deno.test("FastKeychain never copies long-term keys into the kernel keyring", async () => {
   const record = new MemoryKeychain({ [KEY]: KEY_VALUE });
-  const fast = await namespace();
+  const fast = namespace();
   const keychain = layered(record, fast);
   await keychain.set("other", KEY_VALUE);
   assert.equal(await keychain.get(KEY), KEY_VALUE);
@@ -101,7 +101,7 @@ Deno.test("FastKeychain never copies long-term keys into the kernel keyring", as
 
 Deno.test("FastKeychain set() and delete() keep the listing and the values in step with the store", async () => {
   const record = new MemoryKeychain({ [KEY]: KEY_VALUE });
-  const fast = await namespace();
+  const fast = namespace();
   const keychain = layered(record, fast);
   assert.deepEqual(await keychain.list(), [KEY]);
   await keychain.set(ROLE, ROLE_VALUE);
@@ -120,7 +120,7 @@ Deno.test("FastKeychain set() and delete() keep the listing and the values in st
 
 Deno.test("FastKeychain delete() forgets the value even when the store of record fails", async () => {
   const record = new MemoryKeychain({ [ROLE]: ROLE_VALUE });
-  const fast = await namespace();
+  const fast = namespace();
   const keychain = layered(record, fast);
   assert.equal(await keychain.get(ROLE), ROLE_VALUE);
   assert.notEqual(fast.read(`v:${ROLE}`), null);
@@ -132,7 +132,7 @@ Deno.test("FastKeychain delete() forgets the value even when the store of record
 
 Deno.test("FastKeychain with reads off (VAULTSH_FAST_CACHE=0) reads the store, and its writes drop stale entries", async () => {
   const record = new MemoryKeychain({ [KEY]: KEY_VALUE, [ROLE]: ROLE_VALUE });
-  const fast = await namespace();
+  const fast = namespace();
   await layered(record, fast).list();
   assert.equal(await layered(record, fast).get(ROLE), ROLE_VALUE);
 
@@ -152,7 +152,7 @@ Deno.test("FastKeychain with reads off (VAULTSH_FAST_CACHE=0) reads the store, a
 
 Deno.test("FastKeychain relisting drops names the store lost, but keeps names written meanwhile", async () => {
   const record = new MemoryKeychain({ [KEY]: KEY_VALUE, [ROLE]: ROLE_VALUE });
-  const fast = await namespace();
+  const fast = namespace();
   await layered(record, fast).list();
   // another tool deleted the role behind vaultsh's back; the listing times out (here: forgotten)
   record.items.delete(ROLE);
@@ -169,7 +169,7 @@ Deno.test("FastKeychain relisting drops names the store lost, but keeps names wr
 
 Deno.test("FastKeychain keeps role credentials until they expire, and nothing already expired", async () => {
   const record = new MemoryKeychain();
-  const fast = await namespace();
+  const fast = namespace();
   const keychain = layered(record, fast);
   const expired = ROLE.replace(/\d+$/, String(Math.floor(clock / 1000) - 5));
   await keychain.set(expired, ROLE_VALUE);
@@ -184,39 +184,46 @@ Deno.test("FastKeychain keeps role credentials until they expire, and nothing al
   assert.match(timeout ?? "", /^(59m|60m|1h)$/, line);
 });
 
-Deno.test("FastStore namespaces: two stores of record never see each other's entries", async () => {
-  const one = await namespace();
-  const two = await namespace();
+Deno.test("FastStore namespaces: two stores of record never see each other's entries", () => {
+  const one = namespace();
+  const two = namespace();
   assert.ok(one.write("v:x", new TextEncoder().encode("one"), 60));
   assert.equal(two.read("v:x"), null);
   assert.deepEqual(two.entries(), []);
-  const again = await FastStore.open("fast-keychain-test\nsame");
-  const same = await FastStore.open("fast-keychain-test\nsame");
+  const again = FastStore.open("fast-keychain-test\nsame");
+  const same = FastStore.open("fast-keychain-test\nsame");
   assert.ok(again instanceof FastStore && same instanceof FastStore);
   assert.ok(again.write("v:y", new TextEncoder().encode("shared"), 60));
   assert.equal(new TextDecoder().decode(same.read("v:y")!), "shared");
   again.forget("v:y");
 });
 
-Deno.test("forgetEverything() (vaultsh lock) destroys every entry of every store", async () => {
+Deno.test("forgetStores() (vaultsh lock) destroys every entry of the stores named, and no other", async () => {
   const record = new MemoryKeychain({ [ROLE]: ROLE_VALUE });
-  const fast = await namespace();
-  const other = await namespace();
+  const mine = `fast-keychain-test-mine\n${NOW}`;
+  const second = `fast-keychain-test-second\n${NOW}`;
+  const bystander = `fast-keychain-test-bystander\n${NOW}`;
+  const fast = namespace(mine);
+  const other = namespace(second);
+  const untouched = namespace(bystander);
   assert.equal(await layered(record, fast).get(ROLE), ROLE_VALUE);
   assert.ok(other.write("data-key", new Uint8Array(40), 60));
-  const forgotten = forgetEverything();
+  assert.ok(untouched.write("data-key", new Uint8Array(40), 60));
+  const forgotten = forgetStores([mine, second]);
   assert.ok(typeof forgotten === "number" && forgotten >= 2, JSON.stringify(forgotten));
   assert.equal(fast.read(`v:${ROLE}`), null);
   assert.equal(other.read("data-key"), null);
-  // the next process lists and reads the store of record again, and caches afresh
+  assert.deepEqual(untouched.read("data-key"), new Uint8Array(40));
+  // the next process opens the same store: it lists and reads the store of record again
   const mark = record.operations.length;
-  const next = layered(record, await namespace());
+  const next = layered(record, namespace(mine));
   assert.equal(await next.get(ROLE), ROLE_VALUE);
   assert.deepEqual(since(record, mark), [`get ${ROLE}`]);
+  forgetStores([mine, bystander]);
 });
 
-Deno.test("storeOfRecord() unwraps the fast layer", async () => {
+Deno.test("storeOfRecord() unwraps the fast layer", () => {
   const record = new MemoryKeychain();
-  assert.equal(storeOfRecord(layered(record, await namespace())), record);
+  assert.equal(storeOfRecord(layered(record, namespace())), record);
   assert.equal(storeOfRecord(record), record);
 });

@@ -32,8 +32,8 @@ async function withFixture(run: (dir: string) => Promise<void>): Promise<void> {
 }
 
 /** A namespace of the real kernel keyring that no other test shares. */
-async function fastStore(): Promise<FastStore> {
-  const store = await FastStore.open(`file-keychain-test\n${crypto.randomUUID()}`);
+function fastStore(): FastStore {
+  const store = FastStore.open(`file-keychain-test\n${crypto.randomUUID()}`);
   assert.ok(store instanceof FastStore, `no kernel keyring: ${JSON.stringify(store)}`);
   return store;
 }
@@ -258,7 +258,7 @@ Deno.test("FileKeychain set() checks the passphrase against vaultsh 0.1's items 
 
 Deno.test("FileKeychain unwraps the data key once and keeps it in the kernel keyring for the next process", async () => {
   await withDir(async (dir) => {
-    const fast = await fastStore();
+    const fast = fastStore();
     const cache = dataKeyCache(fast, 60);
     await new FileKeychain(dir, passphrase("right").ask, { ...FAST, keyCache: cache }).set(
       "a",
@@ -285,7 +285,7 @@ Deno.test("FileKeychain unwraps the data key once and keeps it in the kernel key
 
 Deno.test("FileKeychain ignores a cached data key that another store's key file does not name", async () => {
   await withDir(async (dir) => {
-    const cache = dataKeyCache(await fastStore(), 60);
+    const cache = dataKeyCache(fastStore(), 60);
     await new FileKeychain(dir, passphrase("first").ask, { ...FAST, keyCache: cache }).set(
       "a",
       "{}",

@@ -39,7 +39,7 @@ export class FastStore {
     if (!(kernel instanceof KernelKeyring)) return kernel;
     const top = ensureKeyring(kernel, USER_KEYRING, TOP);
     if ("unavailable" in top) return top;
-    const name = `${TOP}:${identity.replaceAll("\n", " ")}`;
+    const name = namespaceName(identity);
     if (!usable(name)) return { unavailable: "the store's name is too long for a key description" };
     const ring = ensureKeyring(kernel, top.id, name);
     if ("unavailable" in ring) return ring;
@@ -86,22 +86,24 @@ export class FastStore {
 }
 
 /**
- * Destroys everything vaultsh keeps in the kernel keyring, for every store: the number of
- * entries destroyed, or why there is no kernel keyring.
+ * Destroys the namespaces of the stores named by `identities` (what `open` was given) with all
+ * they hold: the number of entries destroyed, or why there is no kernel keyring. Other stores of
+ * the user (another HOME, a test sandbox) keep theirs.
  */
-export function forgetEverything(): number | KeyringUnavailable {
+export function forgetStores(identities: readonly string[]): number | KeyringUnavailable {
   const kernel = KernelKeyring.open();
   if (!(kernel instanceof KernelKeyring)) return kernel;
-  const top = ensureKeyring(kernel, USER_KEYRING, TOP);
-  if ("unavailable" in top) return top;
+  const top = kernel.search(USER_KEYRING, "keyring", TOP);
+  if (top === null) return 0;
   let forgotten = 0;
-  for (const ring of kernel.children(top.id)) {
+  for (const identity of identities) {
+    const ring = kernel.search(top, "keyring", namespaceName(identity));
+    if (ring === null) continue;
     for (const id of kernel.children(ring)) {
       if (kernel.describe(id)?.type === "user" && kernel.invalidate(id)) forgotten++;
     }
     kernel.invalidate(ring);
   }
-  kernel.invalidate(top.id);
   return forgotten;
 }
 
@@ -129,4 +131,8 @@ function ensureKeyring(
 
 function usable(entry: string): boolean {
   return !entry.includes("\0") && encoder.encode(entry).length <= MAX_DESCRIPTION_BYTES;
+}
+
+function namespaceName(identity: string): string {
+  return `${TOP}:${identity.replaceAll("\n", " ")}`;
 }

@@ -87,6 +87,19 @@ function storeIdentity(backend: BackendName, settings: Settings): string {
     : `${backend}\n${settings.home}\n${busIdentity(settings)}`;
 }
 
+/** Every fast-cache namespace this HOME's vaultsh can use: what `vaultsh lock` forgets. */
+export function fastCacheIdentities(settings: Settings): string[] {
+  return [
+    storeIdentity("secret-service", settings),
+    storeIdentity("file", settings),
+    detectedIdentity(settings),
+  ];
+}
+
+function detectedIdentity(settings: Settings): string {
+  return `detected\n${busIdentity(settings)}`;
+}
+
 function busIdentity(settings: Settings): string {
   const { DBUS_SESSION_BUS_ADDRESS: address, XDG_RUNTIME_DIR: runtime } = settings.env;
   return address || (runtime ? `${runtime}/bus` : "");
@@ -119,7 +132,7 @@ async function detect(settings: Settings, remember: boolean): Promise<BackendNam
     debug("no D-Bus session bus here: using the file backend");
     return "file";
   }
-  const memory = remember ? FastStore.open(`detected\n${busIdentity(settings)}`) : null;
+  const memory = remember ? FastStore.open(detectedIdentity(settings)) : null;
   const known = memory instanceof FastStore ? memory.read("backend") : null;
   if (known !== null && new TextDecoder().decode(known) === "secret-service") {
     return "secret-service";
