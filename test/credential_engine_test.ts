@@ -677,9 +677,17 @@ Deno.test({
       assert.equal(result.signal, null);
     });
 
-    await t.step("a child killed by SIGTERM takes vaultsh down the same way", async () => {
-      const result = await world.vaultsh(jumpuserExec("sh", "-c", "kill -TERM $$"));
-      assert.ok(result.signal === "SIGTERM" || result.code === 143, JSON.stringify(result));
+    await t.step(
+      "a child killed by a signal vaultsh forwards comes back as 128 + its number",
+      async () => {
+        const result = await world.vaultsh(jumpuserExec("sh", "-c", "kill -TERM $$"));
+        assert.deepEqual([result.code, result.signal], [143, null]);
+      },
+    );
+
+    await t.step("a child killed by any other signal takes vaultsh down the same way", async () => {
+      const result = await world.vaultsh(jumpuserExec("sh", "-c", "kill -KILL $$"));
+      assert.equal(result.signal, "SIGKILL", JSON.stringify(result));
     });
 
     await t.step("SIGTERM sent to vaultsh reaches the child", async () => {

@@ -68,12 +68,15 @@ export async function execCommand(
   Deno.removeSignalListener("SIGINT", ignoreInt);
 
   if (status.signal !== null) {
-    // die the same way, so the caller's shell sees the real cause
-    try {
-      Deno.kill(Deno.pid, status.signal);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } catch {
-      // not deliverable to ourselves: fall back to the shell convention
+    // die the same way, so the caller's shell sees the real cause; a signal vaultsh listened
+    // for stays caught by Deno for the rest of the run, so for those the shell's convention
+    if (status.signal !== "SIGINT" && !FORWARDED.includes(status.signal)) {
+      try {
+        Deno.kill(Deno.pid, status.signal);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } catch {
+        // not deliverable to ourselves: the shell's convention too
+      }
     }
     const number = signalNumber(status.signal);
     return number === undefined ? 1 : 128 + number;
