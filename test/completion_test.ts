@@ -173,19 +173,6 @@ function generatedNames(seed: number): string[] {
   return fc.sample(name, { numRuns: 8, seed }).map((text, index) => `y${index}${text}`);
 }
 
-/** Waits until the line being edited (the last prompt's line) matches. */
-async function commandLine(sh: ShellSession, pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (let delay = 20;; delay = Math.min(delay * 2, 200)) {
-    const line = (await sh.screen()).split("\n").findLast((text) => text.includes("[[vsh ")) ?? "";
-    if (pattern.test(line)) return line;
-    if (Date.now() > deadline) {
-      throw new Error(`${sh.shell}: the line stays ${JSON.stringify(line)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
-
 for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellName[]) {
   Deno.test({
     name: `${shell} completion inserts hostile profile names literally and runs none of them`,
@@ -222,7 +209,7 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
         await sh.type(`vaultsh use ${prefix}`);
         await sh.press("Tab");
         // completed once the word goes on past the prefix
-        await commandLine(sh, new RegExp(`vaultsh use ${prefix}\\S`));
+        await sh.waitForLine(new RegExp(`vaultsh use ${prefix}\\S`));
         await Deno.remove(args).catch(() => {});
         await sh.press("Enter");
         await sh.waitForPrompt();
@@ -310,14 +297,14 @@ Deno.test({
     for (const [typed, completed] of cases) {
       await sh.type(typed);
       await sh.press("Tab");
-      await commandLine(sh, completed);
+      await sh.waitForLine(completed);
       await sh.press("C-u");
-      await commandLine(sh, /\]\][%#]$/);
+      await sh.waitForLine(/\]\][%#]$/);
     }
     // several profiles fit: zsh completes their common part and lists them under the line
     await sh.type("vaultsh use acc");
     await sh.press("Tab");
-    await commandLine(sh, /vaultsh use account_$/);
+    await sh.waitForLine(/vaultsh use account_$/);
     await sh.press("Tab");
     await sh.waitFor(/^account_a\s+account_b\s+account_c$/m);
   },

@@ -148,7 +148,7 @@ Deno.test({
       "-i",
       "-c",
       "functions --handlers-type generic | string match -r '__vaultsh_\\w+'; emit fish_prompt",
-    ], { fish_greeting: "" });
+    ], { "fish_greeting": "" });
     // fish -i may print terminal mode sequences around the output
     assert.deepEqual(stdout.match(/__vaultsh_\w+/g), [
       "__vaultsh_preexec_hook",
@@ -164,7 +164,7 @@ Deno.test({
   async fn() {
     await using box = await Sandbox.create();
     await installConfD(box);
-    const noVaultsh = { PATH: "/usr/bin:/bin", fish_greeting: "" };
+    const noVaultsh = { PATH: "/usr/bin:/bin", "fish_greeting": "" };
     const zsh = await box.run("zsh", [
       "-i",
       ...ZSH_STRICT,

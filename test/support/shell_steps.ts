@@ -105,3 +105,13 @@ export async function useWithMfa(
 export async function heldProfile(sh: ShellSession): Promise<string> {
   return (await sh.awsEnv()).VAULTSH_PROFILE ?? "";
 }
+
+/**
+ * Resolves once credentials expiring at `expiration` (ISO 8601) are due for renewal, plus a
+ * second for the shells' whole-second clocks. Renewal time is the behaviour under test, and the
+ * hooks read the clock: there is no event to wait on instead.
+ */
+export async function renewalDue(expiration: string): Promise<void> {
+  const due = Date.parse(expiration) - MIN_TTL * 1000 + 1000;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+}

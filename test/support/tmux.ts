@@ -33,6 +33,7 @@ export interface ShellOptions {
 
 /** Matches one prompt; the number is the shell's own prompt counter (diagnostics only). */
 const PROMPT = /\[\[vsh (\d+)\]\]/g;
+const PROMPT_START = /\[\[vsh \d+\]\]/;
 
 const decoder = new TextDecoder();
 
@@ -241,6 +242,16 @@ export class ShellSession {
     return this.#sinceLastPrompt(screen);
   }
 
+  /** Waits until the line being edited (the last prompt's line) matches, and returns it. */
+  async waitForLine(pattern: RegExp, timeoutMs = this.#timeoutMs): Promise<string> {
+    const screen = await this.#poll(
+      (text) => pattern.test(editedLine(text)),
+      `the line being edited to match ${pattern}`,
+      timeoutMs,
+    );
+    return editedLine(screen);
+  }
+
   /** The whole screen with its history, wrapped lines joined. */
   async screen(): Promise<string> {
     const text = await this.#tmuxRun(["capture-pane", "-p", "-J", "-S", "-", "-t", "t"]);
@@ -374,6 +385,11 @@ export class ShellSession {
     }
     return decoder.decode(output.stdout);
   }
+}
+
+/** The last line holding a prompt: the command line being edited. */
+function editedLine(screen: string): string {
+  return screen.split("\n").findLast((line) => PROMPT_START.test(line)) ?? "";
 }
 
 function promptOffsets(screen: string): { start: number; end: number }[] {
