@@ -1,7 +1,6 @@
 /**
  * The dependencies a command works with, opened lazily: a command that never touches the
  * keychain never loads an FFI library, one that never reads the AWS config never parses it.
- * Tests build their own App around a MemoryKeychain and a temporary environment.
  */
 import { AwsConfig } from "./aws/aws_config.ts";
 import { parseSessionName } from "./credentials/session_name.ts";
@@ -22,10 +21,9 @@ export class App {
   #keychain: Promise<Keychain> | undefined;
   #config: Promise<AwsConfig> | undefined;
 
-  constructor(settings: Settings, options: AppOptions = {}, keychain?: Keychain) {
+  constructor(settings: Settings, options: AppOptions = {}) {
     this.settings = settings;
     this.#options = options;
-    if (keychain !== undefined) this.#keychain = Promise.resolve(keychain);
   }
 
   /** An App for the running process. */

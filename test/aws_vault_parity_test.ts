@@ -362,12 +362,7 @@ region=eu-west-1
     assert.equal(sts.calls[0]!.signed, false);
     assert.equal(sts.calls[0]!.subject, "from-file");
 
-    const exec = await world.vaultsh([
-      "exec",
-      "webproc",
-      "--",
-      ...world.awsSts("get-caller-identity"),
-    ]);
+    const exec = await world.execAwsSts("webproc", "get-caller-identity");
     assert.equal(exec.code, 0, exec.stderr);
     assert.match(JSON.parse(exec.stdout).Arn, /^arn:aws:sts::111111111111:assumed-role\/ci\//);
     assert.equal(sts.calls.filter((c) => c.subject === "from-process").length, 1);

@@ -11,7 +11,7 @@ import {
   sessionPrefix,
 } from "../src/credentials/session_name.ts";
 import { VaultshError } from "../src/errors.ts";
-import { MemoryKeychain } from "../src/keychain/memory_keychain.ts";
+import { MemoryKeychain } from "./support/memory_keychain.ts";
 import { withFileLock } from "../src/util/file_lock.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 

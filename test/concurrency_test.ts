@@ -13,68 +13,67 @@ import {
   assertFails,
   exported,
   KEYRING_TOOLS,
+  ROLE_A_ARN,
+  SEED_SESSIONS,
+  seeded,
   SeedWorld,
   SERIAL,
   sleep,
   waitUntil,
 } from "./support/seed_world.ts";
+import { holdLock, lockFile, lockWaiters } from "./support/lock_files.ts";
 import { needs } from "./support/needs.ts";
+import type { RunResult } from "./support/sandbox.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";
 
-const ROLE_A = "sts.AssumeRole account_a";
-const ROLE_B = "sts.AssumeRole account_b";
-const ROLE_C = "sts.AssumeRole account_c";
-const MFA_SESSION = "sts.GetSessionToken jumpuser";
-const ROLE_A_ARN = "arn:aws:iam::111111111111:role/role_name";
+const { MFA_SESSION, ROLE_A, ROLE_B, ROLE_C } = SEED_SESSIONS;
 const MIN_TTL = 30;
 
 Deno.test({
   name: "four processes renewing one role at the same moment make one AssumeRole, " +
     "cold and when due",
-  ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
-    const { sts } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_b"]));
+  ...needs("flock", ...KEYRING_TOOLS),
+  fn: seeded(async (world, sts) => {
+    await world.exportEnv("account_b");
+    const lock = await accountALock(world);
 
-    const fourAtOnce = async (lifetime?: number) => {
+    /** Four exports queued on the role's lock together (held until all four wait on it). */
+    const fourAtOnce = async (lifetime: number | undefined, minTtl: string) => {
       sts.reset();
       sts.expiresIn(lifetime);
-      sts.inject({ kind: "slow", action: "AssumeRole", delayMs: 1_500 });
-      const results = await Promise.all(
-        [0, 1, 2, 3].map(() => world.vaultsh(["export", "account_a"])),
-      );
-      const keys = results.map((result) => exported(result).AWS_ACCESS_KEY_ID);
+      const holder = await holdLock(lock);
+      let runs: Promise<RunResult>[];
+      try {
+        runs = [0, 1, 2, 3].map(() =>
+          world.vaultsh(["export", "account_a"], { env: { VAULTSH_MIN_TTL: minTtl } })
+        );
+        await waitUntil(async () => await lockWaiters(lock) === 4, "four exports on the lock");
+        assert.equal(sts.count(), 0, "an export renewed without the lock");
+      } finally {
+        await holder.release();
+      }
+      const keys = (await Promise.all(runs)).map((result) => exported(result).AWS_ACCESS_KEY_ID);
       assert.deepEqual(sts.counts(), { AssumeRole: 1 });
       assert.equal(new Set(keys).size, 1, `different credentials: ${keys.join(" ")}`);
       assert.equal(sts.session(keys[0]!)?.role?.arn, ROLE_A_ARN);
       return keys[0]!;
     };
 
-    // cold: no role credentials cached yet; they come out short, to be due soon
-    const first = await fourAtOnce(MIN_TTL + 4);
-    const expires = sts.session(first)!.expiration.getTime();
-    const wait = expires - MIN_TTL * 1000 - Date.now() + 500;
-    assert.ok(wait < 10_000, `the short role lasts ${wait} ms too long`);
-    await sleep(Math.max(0, wait));
-
-    // due: inside the renewal window, all four renew at once
-    const renewed = await fourAtOnce();
+    // cold: no role credentials cached yet; they come out with 30 minutes to live
+    const first = await fourAtOnce(1800, "5m");
+    // due: a renewal window longer than those 30 minutes, shorter than the hour renewed ones get
+    const renewed = await fourAtOnce(undefined, "45m");
     assert.notEqual(renewed, first);
     assert.deepEqual(await world.sessions(), [ROLE_A, ROLE_B, MFA_SESSION]);
     assert.equal(await world.mfaAsks(), 1);
-  },
+  }),
 });
 
 Deno.test({
   name: "four processes needing one MFA session at the same moment spend one MFA code",
   ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
+  fn: seeded(async (world, sts) => {
     sts.inject({ kind: "slow", action: "GetSessionToken", delayMs: 1_500 });
     const profiles = ["account_a", "account_b", "account_c", "account_a"];
     const results = await Promise.all(
@@ -94,7 +93,7 @@ Deno.test({
     assert.equal(callers.size, 1);
     assert.equal(keys[0], keys[3]);
     assert.deepEqual(await world.sessions(), [ROLE_A, ROLE_B, ROLE_C, MFA_SESSION]);
-  },
+  }),
 });
 
 const SHELLS: readonly ShellName[] = ["bash", "zsh", "fish"];
@@ -103,11 +102,9 @@ Deno.test({
   name: "bash, zsh and fish whose credentials expire at the same moment renew at their next " +
     "prompts with one AssumeRole, and the cache keeps one item per key",
   ...needs(...SHELLS, "tmux", ...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } });
-    const { sts, box } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_b"]));
+  fn: seeded({ env: { VAULTSH_MIN_TTL: `${MIN_TTL}` } }, async (world, sts) => {
+    const { box } = world;
+    await world.exportEnv("account_b");
     const shells: ShellSession[] = [];
     try {
       for (const shell of SHELLS) {
@@ -117,7 +114,7 @@ Deno.test({
       }
       // one role session, short-lived: every shell takes it from the cache, same expiry
       sts.expiresIn(MIN_TTL + 12);
-      const first = exported(await world.vaultsh(["export", "account_a"]));
+      const first = await world.exportEnv("account_a");
       sts.reset();
       for (const sh of shells) await sh.run("vaultsh use account_a", undefined, /Enter MFA code/);
       assert.equal(sts.count(), 0, "use came from the cache");
@@ -153,81 +150,45 @@ Deno.test({
     } finally {
       for (const sh of shells) await sh.close();
     }
-  },
+  }),
 });
 
-/** The lock file vaultsh uses for one cache key (file_lock.ts: SHA-256 of the key, 16 bytes). */
-async function lockFile(runtimeDir: string, key: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
+/** The lock file of account_a's role session (made by flock(1) if vaultsh has not yet). */
+function accountALock(world: SeedWorld): Promise<string> {
+  return lockFile(
+    `${world.box.env.XDG_RUNTIME_DIR}/vaultsh/locks`,
+    sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN),
   );
-  const name = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${runtimeDir}/vaultsh/locks/${name}.lock`;
-}
-
-/** Holds an flock(2) on `path` from another process until `release()`. */
-async function holdLock(path: string): Promise<{ release(): Promise<void> }> {
-  const ready = `${path}.held`;
-  const child = new Deno.Command("flock", {
-    args: ["--exclusive", path, "sh", "-c", `: > "$0" && exec cat`, ready],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  await waitUntil(async () => {
-    try {
-      await Deno.stat(ready);
-      return true;
-    } catch {
-      return false;
-    }
-  }, "flock to take the lock");
-  return {
-    async release() {
-      await child.stdin.close();
-      await child.status;
-    },
-  };
 }
 
 /**
  * Caches the MFA session (through account_b, so account_a's role is not cached), then has
  * another process hold the lock of account_a's role session.
  */
-async function holdAccountALock(world: SeedWorld): Promise<{ release(): Promise<void> }> {
-  await world.giveMfaCode();
-  exported(await world.vaultsh(["export", "account_b"]));
-  return await holdLock(
-    await lockFile(
-      world.box.env.XDG_RUNTIME_DIR!,
-      sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN),
-    ),
-  );
+async function holdAccountALock(
+  world: SeedWorld,
+): Promise<{ path: string; release(): Promise<void> }> {
+  await world.exportEnv("account_b");
+  const path = await accountALock(world);
+  return { path, ...await holdLock(path) };
 }
 
 Deno.test({
   name: "export waits for another process holding the role's lock, then renews once",
   ...needs("flock", ...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
+  fn: seeded(async (world, sts) => {
     const holder = await holdAccountALock(world);
     sts.reset();
-    const started = Date.now();
     const run = world.vaultsh(["export", "account_a"]);
-    let released = 0;
     try {
-      await sleep(2_000);
+      await waitUntil(async () => await lockWaiters(holder.path) === 1, "export on the lock");
       assert.equal(sts.count(), 0, "export did not wait for the lock");
-      released = Date.now();
     } finally {
       await holder.release();
     }
-    const result = await run;
-    exported(result);
-    assert.ok(released - started >= 2_000);
+    exported(await run);
     assert.deepEqual(sts.counts(), { AssumeRole: 1 });
-  },
+  }),
 });
 
 /** A vaultsh-like process: CachedProvider with a real file keychain, errors printed as main.ts does. */
@@ -267,7 +228,10 @@ Deno.test({
     try {
       await Deno.writeTextFile(`${dir}/child.ts`, LOCK_CHILD);
       await Deno.mkdir(`${dir}/vaultsh/locks`, { recursive: true, mode: 0o700 });
-      const path = await lockFile(dir, sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN));
+      const path = await lockFile(
+        `${dir}/vaultsh/locks`,
+        sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN),
+      );
       const holder = await holdLock(path);
       try {
         const started = Date.now();
@@ -315,9 +279,7 @@ Deno.test({
   name:
     "export gives up after VAULTSH_LOCK_TIMEOUT with one line when another vaultsh holds the lock",
   ...needs("flock", ...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
+  fn: seeded(async (world, sts) => {
     const holder = await holdAccountALock(world);
     sts.reset();
     try {
@@ -336,5 +298,5 @@ Deno.test({
     } finally {
       await holder.release();
     }
-  },
+  }),
 });

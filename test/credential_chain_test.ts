@@ -16,7 +16,7 @@ import type { Credentials } from "../src/aws/credentials.ts";
 import type { MfaRequest } from "../src/credentials/mfa.ts";
 import { parseSessionName } from "../src/credentials/session_name.ts";
 import { VaultshError } from "../src/errors.ts";
-import { MemoryKeychain } from "../src/keychain/memory_keychain.ts";
+import { MemoryKeychain } from "./support/memory_keychain.ts";
 import { loadSettings } from "../src/settings.ts";
 import type { SsoProfileConfig } from "../src/aws/sso_config.ts";
 import { setQuiet } from "../src/log.ts";

@@ -16,6 +16,7 @@ import {
   AWS,
   exported,
   parseEnvLines,
+  seeded,
   SeedWorld,
   SERIAL,
   sleep,
@@ -29,6 +30,15 @@ const ACCOUNTS = [
 ] as const;
 const roleArn = (account: string, name = "role_name") => `arn:aws:iam::${account}:role/${name}`;
 const KEYRING = ["dbus-daemon", "gnome-keyring-daemon"];
+/** What `export` prints, in its order. */
+const EXPORTED_NAMES = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_CREDENTIAL_EXPIRATION",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+];
 const RFC3339_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
 /** `aws sts get-caller-identity` output; fails the test when the call failed. */
@@ -74,18 +84,9 @@ Deno.test({
   name: "exec runs the AWS CLI as account_a, account_b and account_c on one MFA code, " +
     "then from the cache alone",
   ...needs(...KEYRING, AWS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
-
+  fn: seeded(async (world, sts) => {
     for (const [profile, account] of ACCOUNTS) {
-      const result = await world.vaultsh([
-        "exec",
-        profile,
-        "--",
-        ...world.awsSts("get-caller-identity"),
-      ]);
+      const result = await world.execAwsSts(profile, "get-caller-identity");
       const caller = identity(result);
       assert.equal(caller.Account, account);
       assert.match(
@@ -111,12 +112,7 @@ Deno.test({
 
     sts.reset();
     for (const [profile, account] of ACCOUNTS) {
-      const result = await world.vaultsh([
-        "exec",
-        profile,
-        "--",
-        ...world.awsSts("get-caller-identity"),
-      ]);
+      const result = await world.execAwsSts(profile, "get-caller-identity");
       assert.equal(identity(result).Account, account);
     }
     // only the AWS CLI's own calls: vaultsh made none
@@ -128,15 +124,13 @@ Deno.test({
       "sts.AssumeRole account_c",
       "sts.GetSessionToken jumpuser",
     ]);
-  },
+  }),
 });
 
 Deno.test({
   name: "export renews for two shells at once with one GetSessionToken and one MFA code",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    await world.giveMfaCode();
+  fn: seeded(async (world) => {
     const [a, b] = await Promise.all([
       world.vaultsh(["export", "account_a"]),
       world.vaultsh(["export", "account_b"]),
@@ -146,7 +140,7 @@ Deno.test({
     assert.equal(world.sts.count("GetSessionToken"), 1);
     assert.equal(world.sts.count("AssumeRole"), 2);
     assert.equal(await world.mfaAsks(), 1);
-  },
+  }),
 });
 
 // ---- 2. expiry --------------------------------------------------------------------------------
@@ -154,23 +148,15 @@ Deno.test({
 Deno.test({
   name: "exec renews expired role credentials with AssumeRole alone, without an MFA code",
   ...needs(...KEYRING, AWS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"]));
+  fn: seeded(async (world, sts) => {
+    await world.exportEnv("account_a");
     sts.expiresIn(2);
-    const short = exported(await world.vaultsh(["export", "account_b"]));
+    const short = await world.exportEnv("account_b");
     assert.ok(secondsLeft(short.AWS_CREDENTIAL_EXPIRATION) <= 2);
     sts.reset();
     await sleep(secondsLeft(short.AWS_CREDENTIAL_EXPIRATION) * 1000 + 1100);
 
-    const result = await world.vaultsh([
-      "exec",
-      "account_b",
-      "--",
-      ...world.awsSts("get-caller-identity"),
-    ]);
+    const result = await world.execAwsSts("account_b", "get-caller-identity");
     assert.equal(identity(result).Account, "222222222222");
     assert.deepEqual(shape(sts), ["AssumeRole 3600", "GetCallerIdentity"]);
     assert.equal(await world.mfaAsks(), 1);
@@ -180,57 +166,51 @@ Deno.test({
       "sts.AssumeRole account_b",
       "sts.GetSessionToken jumpuser",
     ]);
-  },
+  }),
 });
 
 Deno.test({
   name: "export asks exactly one new MFA code when the MFA session has expired",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
+  fn: seeded(async (world, sts) => {
     // AssumeRole must still get to use the session, even on a busy machine
     sts.expiresIn(6);
-    const first = exported(await world.vaultsh(["export", "account_a"]));
+    const first = await world.exportEnv("account_a");
     sts.reset();
     await sleep(secondsLeft(first.AWS_CREDENTIAL_EXPIRATION) * 1000 + 1100);
 
     await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_b"]));
-    exported(await world.vaultsh(["export", "account_a"]));
+    await world.exportEnv("account_b");
+    await world.exportEnv("account_a");
+    assert.equal(await world.mfaAsks(), 2);
     assert.deepEqual(shape(sts), [
       `GetSessionToken 43200 mfa=${SERIAL}`,
       "AssumeRole 3600",
       "AssumeRole 3600",
     ]);
-    assert.equal(await world.mfaAsks(), 2);
-  },
+  }),
 });
 
 Deno.test({
   name: "export renews what VAULTSH_MIN_TTL says is too close to expiry, and nothing else",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"]));
+  fn: seeded(async (world, sts) => {
+    await world.exportEnv("account_a");
 
     // role ~1h left, session ~12h left
     sts.reset();
-    exported(await world.vaultsh(["export", "account_a"], { env: { VAULTSH_MIN_TTL: "30m" } }));
+    await world.exportEnv("account_a", { env: { VAULTSH_MIN_TTL: "30m" } });
     assert.deepEqual(shape(sts), []);
 
-    exported(await world.vaultsh(["export", "account_a"], { env: { VAULTSH_MIN_TTL: "2h" } }));
+    await world.exportEnv("account_a", { env: { VAULTSH_MIN_TTL: "2h" } });
     assert.deepEqual(shape(sts), ["AssumeRole 3600"]);
 
     sts.reset();
     await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"], { env: { VAULTSH_MIN_TTL: "13h" } }));
+    await world.exportEnv("account_a", { env: { VAULTSH_MIN_TTL: "13h" } });
     assert.deepEqual(shape(sts), [`GetSessionToken 43200 mfa=${SERIAL}`, "AssumeRole 3600"]);
     assert.equal(await world.mfaAsks(), 2);
-  },
+  }),
 });
 
 // ---- 3. credential_process --------------------------------------------------------------------
@@ -239,10 +219,8 @@ Deno.test({
   name:
     "the AWS CLI gets account_b's role through credential_process = vaultsh export --format json",
   ...needs(...KEYRING, AWS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts, box } = world;
-    await world.giveMfaCode();
+  fn: seeded(async (world, sts) => {
+    const { box } = world;
     // the AWS CLI cannot read the seed config: it gets its own, and hands vaultsh the seed's
     const cliConfig = `${box.root}/cli-config`;
     await Deno.writeTextFile(
@@ -275,7 +253,7 @@ Deno.test({
     assert.equal(identity(await cli()).Account, "222222222222");
     assert.deepEqual(shape(sts), ["GetCallerIdentity"]);
     assert.equal(await world.mfaAsks(), 1);
-  },
+  }),
 });
 
 // ---- the real terminal prompt ------------------------------------------------------------------
@@ -283,9 +261,8 @@ Deno.test({
 Deno.test({
   name: 'export asks for the MFA code on the terminal while eval "$(...)" captures its stdout',
   ...needs(...KEYRING, AWS, "expect", "bash"),
-  fn: async () => {
-    await using world = await SeedWorld.create({ mfaProcess: false });
-    const { sts, box } = world;
+  fn: seeded({ mfaProcess: false, mfaCode: false }, async (world, sts) => {
+    const { box } = world;
     const capture = `${box.root}/captured`;
     const caller = `${box.root}/caller.json`;
     const script = `${box.root}/prompt.exp`;
@@ -327,21 +304,14 @@ exit [lindex [wait] 3]
     assert.match(result.stdout, /Enter MFA code for arn:aws:iam::000000000000:mfa\/jumpuser: /);
     const captured = await Deno.readTextFile(capture);
     assert.doesNotMatch(captured, /Enter MFA|vaultsh:/);
-    assert.deepEqual(Object.keys(parseEnvLines(captured)), [
-      "AWS_ACCESS_KEY_ID",
-      "AWS_SECRET_ACCESS_KEY",
-      "AWS_SESSION_TOKEN",
-      "AWS_CREDENTIAL_EXPIRATION",
-      "AWS_REGION",
-      "AWS_DEFAULT_REGION",
-    ]);
+    assert.deepEqual(Object.keys(parseEnvLines(captured)), EXPORTED_NAMES);
     assert.equal(JSON.parse(await Deno.readTextFile(caller)).Account, "111111111111");
     assert.deepEqual(shape(sts), [
       `GetSessionToken 43200 mfa=${SERIAL}`,
       "AssumeRole 3600",
       "GetCallerIdentity",
     ]);
-  },
+  }),
 });
 
 // ---- 4. bad input -----------------------------------------------------------------------------
@@ -388,7 +358,7 @@ region=ap-northeast-1
       // the MFA session is valid and kept; no role entry
       assert.deepEqual(await validSessions(world), ["sts.GetSessionToken jumpuser"]);
       sts.reset();
-      exported(await world.vaultsh(["export", "account_a"]));
+      await world.exportEnv("account_a");
       assert.deepEqual(shape(sts), ["AssumeRole 3600"]);
     });
 
@@ -435,10 +405,7 @@ region=ap-northeast-1
 Deno.test({
   name: "export retries throttling with backoff a bounded number of times, MFA calls included",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
+  fn: seeded(async (world, sts) => {
     sts.inject({ kind: "throttle", action: "GetSessionToken", times: Infinity });
     const failed = await world.vaultsh(["export", "account_a"], { env: { VAULTSH_DEBUG: "1" } });
     assertFails(
@@ -454,7 +421,7 @@ Deno.test({
     sts.reset();
     await world.giveMfaCode();
     sts.inject({ kind: "throttle", code: "ThrottlingException", times: 2 });
-    exported(await world.vaultsh(["export", "account_a"]));
+    await world.exportEnv("account_a");
     assert.deepEqual(shape(sts), [
       `GetSessionToken 43200 mfa=${SERIAL}`,
       `GetSessionToken 43200 mfa=${SERIAL}`,
@@ -467,16 +434,13 @@ Deno.test({
       undefined,
       undefined,
     ]);
-  },
+  }),
 });
 
 Deno.test({
   name: "export fails in one line on 5xx, malformed XML, dropped connections and timeouts",
   ...needs(...KEYRING),
-  fn: async (t) => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-
+  fn: seeded({ mfaCode: false }, async (world, sts, t) => {
     await t.step("a 5xx on a call carrying an MFA code is not resent", async () => {
       await world.giveMfaCode();
       sts.inject({ kind: "unavailable", action: "GetSessionToken" });
@@ -563,25 +527,23 @@ Deno.test({
 
     await t.step("after all that, a good run works without a new code", async () => {
       sts.reset();
-      exported(await world.vaultsh(["export", "account_a"]));
+      await world.exportEnv("account_a");
       assert.deepEqual(shape(sts), ["AssumeRole 3600"]);
       assert.deepEqual(await validSessions(world), [
         "sts.AssumeRole account_a",
         "sts.GetSessionToken jumpuser",
       ]);
     });
-  },
+  }),
 });
 
 Deno.test({
   name: "export resends a request the SDK corrected for a clock 10 minutes off, MFA included",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
+  fn: seeded({ mfaCode: false }, async (world, sts) => {
     sts.clockOffset(600);
     await world.giveMfaCode();
-    const creds = exported(await world.vaultsh(["export", "account_a"]));
+    const creds = await world.exportEnv("account_a");
     assert.equal(sts.session(creds.AWS_ACCESS_KEY_ID!)?.role?.arn, roleArn("111111111111"));
     // refused at the signature check, before the code was looked at: one code, sent again
     assert.deepEqual(sts.calls.map((call) => [call.action, call.error]), [
@@ -591,16 +553,15 @@ Deno.test({
       ["AssumeRole", undefined],
     ]);
     assert.equal(await world.mfaAsks(), 1);
-  },
+  }),
 });
 
 Deno.test({
   name:
     "export fails at once, without hanging, when an MFA code is needed and nothing can give one",
   ...needs(...KEYRING, "setsid", "timeout"),
-  fn: async () => {
-    await using world = await SeedWorld.create({ mfaProcess: false });
-    const { box, sts } = world;
+  fn: seeded({ mfaProcess: false, mfaCode: false }, async (world, sts) => {
+    const { box } = world;
     const started = Date.now();
     // setsid: no controlling terminal, as under cron, CI or an IDE
     const result = await box.run("timeout", ["60", "setsid", "-w", box.bin, "export", "account_a"]);
@@ -612,7 +573,7 @@ Deno.test({
     );
     assert.match(result.stderr, /hint: .*--mfa-token/);
     assert.equal(sts.count(), 0);
-  },
+  }),
 });
 
 Deno.test({
@@ -659,9 +620,16 @@ region=ap-northeast-1
 Deno.test({
   name: "exec suggests the profile meant, refuses to nest, and passes exit codes and signals",
   ...needs(...KEYRING),
-  fn: async (t) => {
-    await using world = await SeedWorld.create();
-    const { box, sts } = world;
+  fn: seeded({ mfaCode: false }, async (world, sts, t) => {
+    const { box } = world;
+    /** argv of `vaultsh exec jumpuser --no-session -- <command>`. */
+    const jumpuserExec = (...command: string[]) => [
+      "exec",
+      "jumpuser",
+      "--no-session",
+      "--",
+      ...command,
+    ];
 
     await t.step("an unknown profile gets a did-you-mean", async () => {
       const result = await world.vaultsh(["exec", "acount_a", "--", "true"]);
@@ -671,17 +639,7 @@ Deno.test({
 
     await t.step("exec refuses to nest into another exec of a different profile", async () => {
       // a real nested exec: the inner vaultsh runs in the outer one's command
-      const nested = await world.vaultsh([
-        "exec",
-        "jumpuser",
-        "--no-session",
-        "--",
-        box.bin,
-        "exec",
-        "account_b",
-        "--",
-        "true",
-      ]);
+      const nested = await world.vaultsh(jumpuserExec(box.bin, "exec", "account_b", "--", "true"));
       assert.equal(nested.code, 1, nested.stderr);
       assert.match(
         nested.stderr,
@@ -697,33 +655,16 @@ Deno.test({
         /this command runs inside 'aws-vault exec account_b'$/,
       );
       // the same profile nests harmlessly
-      const same = await world.vaultsh([
-        "exec",
-        "jumpuser",
-        "--no-session",
-        "--",
-        box.bin,
-        "exec",
-        "jumpuser",
-        "--no-session",
-        "--",
-        "true",
-      ]);
+      const same = await world.vaultsh(
+        jumpuserExec(box.bin, "exec", "jumpuser", "--no-session", "--", "true"),
+      );
       assert.equal(same.code, 0, same.stderr);
     });
 
     await t.step("exec works from a shell holding another profile through use", async () => {
       // what `vaultsh use account_b` leaves in a shell
       const result = await world.vaultsh(
-        [
-          "exec",
-          "jumpuser",
-          "--no-session",
-          "--",
-          "sh",
-          "-c",
-          'echo "$AWS_VAULT $VAULTSH_PROFILE"',
-        ],
+        jumpuserExec("sh", "-c", 'echo "$AWS_VAULT $VAULTSH_PROFILE"'),
         { env: { VAULTSH_PROFILE: "account_b", AWS_VAULT: "account_b" } },
       );
       assert.equal(result.code, 0, result.stderr);
@@ -731,29 +672,13 @@ Deno.test({
     });
 
     await t.step("the child's exit status comes back", async () => {
-      const result = await world.vaultsh([
-        "exec",
-        "jumpuser",
-        "--no-session",
-        "--",
-        "sh",
-        "-c",
-        "exit 7",
-      ]);
+      const result = await world.vaultsh(jumpuserExec("sh", "-c", "exit 7"));
       assert.equal(result.code, 7);
       assert.equal(result.signal, null);
     });
 
     await t.step("a child killed by SIGTERM takes vaultsh down the same way", async () => {
-      const result = await world.vaultsh([
-        "exec",
-        "jumpuser",
-        "--no-session",
-        "--",
-        "sh",
-        "-c",
-        "kill -TERM $$",
-      ]);
+      const result = await world.vaultsh(jumpuserExec("sh", "-c", "kill -TERM $$"));
       assert.ok(result.signal === "SIGTERM" || result.code === 143, JSON.stringify(result));
     });
 
@@ -761,16 +686,12 @@ Deno.test({
       const ready = `${box.root}/ready`;
       const got = `${box.root}/got`;
       const child = new Deno.Command(box.bin, {
-        args: [
-          "exec",
-          "jumpuser",
-          "--no-session",
-          "--",
+        args: jumpuserExec(
           "sh",
           "-c",
           `trap 'echo TERM > "${got}"; exit 5' TERM; echo > "${ready}"; ` +
-          "while :; do sleep 0.1; done",
-        ],
+            "while :; do sleep 0.1; done",
+        ),
         env: box.env,
         clearEnv: true,
         stdin: "null",
@@ -797,7 +718,7 @@ Deno.test({
     });
 
     assert.equal(sts.count(), 0);
-  },
+  }),
 });
 
 async function exists(path: string): Promise<boolean> {
@@ -814,10 +735,7 @@ async function exists(path: string): Promise<boolean> {
 Deno.test({
   name: "exec gives the child exactly the exported variables, for credentials STS really issued",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
+  fn: seeded(async (world, sts) => {
     const stale = {
       AWS_PROFILE: "stale",
       AWS_DEFAULT_PROFILE: "stale",
@@ -856,28 +774,19 @@ Deno.test({
     const otherEnv = parseEnvLines(other.stdout);
     assert.equal(otherEnv.AWS_REGION, "eu-west-1");
     assert.equal(otherEnv.AWS_DEFAULT_REGION, "eu-west-1");
-  },
+  }),
 });
 
 Deno.test({
   name: "export --format env, json and ini print the shapes the AWS CLI reads back",
   ...needs(...KEYRING, AWS, "sh"),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts, box } = world;
-    await world.giveMfaCode();
+  fn: seeded(async (world, sts) => {
+    const { box } = world;
 
     const env = await world.vaultsh(["export", "account_b", "--format", "env"]);
     assert.equal(env.code, 0, env.stderr);
     const vars = parseEnvLines(env.stdout);
-    assert.deepEqual(Object.keys(vars), [
-      "AWS_ACCESS_KEY_ID",
-      "AWS_SECRET_ACCESS_KEY",
-      "AWS_SESSION_TOKEN",
-      "AWS_CREDENTIAL_EXPIRATION",
-      "AWS_REGION",
-      "AWS_DEFAULT_REGION",
-    ]);
+    assert.deepEqual(Object.keys(vars), EXPORTED_NAMES);
     assert.equal(env.stdout.split("\n").length, 7, "one line per variable, nothing else");
     const session = sts.session(vars.AWS_ACCESS_KEY_ID!)!;
     assert.equal(session.role?.arn, roleArn("222222222222"));
@@ -937,7 +846,7 @@ Deno.test({
     // one GetSessionToken, one AssumeRole: every format came from the cache after the first
     assert.equal(sts.count("GetSessionToken"), 1);
     assert.equal(sts.count("AssumeRole"), 1);
-  },
+  }),
 });
 
 Deno.test({
@@ -1063,12 +972,7 @@ transitive_session_tags=team
     const { sts } = world;
     sts.addRole({ account: "444444444444", name: "tagged", externalId: "ext-4242" });
     await world.giveMfaCode();
-    const result = await world.vaultsh([
-      "exec",
-      "tagged",
-      "--",
-      ...world.awsSts("get-caller-identity"),
-    ]);
+    const result = await world.execAwsSts("tagged", "get-caller-identity");
     assert.equal(
       identity(result).Arn,
       "arn:aws:sts::444444444444:assumed-role/tagged/alice-session",
@@ -1088,9 +992,7 @@ transitive_session_tags=team
 Deno.test({
   name: "--no-session assumes the role straight from the key, and exports the key itself alone",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
+  fn: seeded({ mfaCode: false }, async (world, sts) => {
     const role = exported(
       await world.vaultsh([
         "export",
@@ -1115,18 +1017,15 @@ Deno.test({
     });
     assert.equal(sts.count(), 0);
     assert.deepEqual(await validSessions(world), ["sts.AssumeRole account_a"]);
-  },
+  }),
 });
 
 Deno.test({
   name: "list shows cached sessions with time left, and clear deletes one profile's or all",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"]));
-    exported(await world.vaultsh(["export", "account_b"]));
+  fn: seeded(async (world, sts) => {
+    await world.exportEnv("account_a");
+    await world.exportEnv("account_b");
 
     const list = await world.vaultsh(["list"]);
     assert.equal(list.code, 0, list.stderr);
@@ -1157,7 +1056,7 @@ Deno.test({
 
     sts.reset();
     await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"]));
+    await world.exportEnv("account_a");
     assert.deepEqual(shape(sts), [`GetSessionToken 43200 mfa=${SERIAL}`, "AssumeRole 3600"]);
-  },
+  }),
 });

@@ -11,8 +11,8 @@ import { CredentialServer, type ServerLog } from "../src/server/credential_serve
 import { serverEnv } from "../src/server/server_env.ts";
 import { needs } from "./support/needs.ts";
 import { runProgram } from "./support/run_program.ts";
-import { type RunResult, Sandbox } from "./support/sandbox.ts";
-import { StsServer } from "./support/sts_server.ts";
+import type { RunResult } from "./support/sandbox.ts";
+import { parseEnvLines, SeedWorld } from "./support/seed_world.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 
 const AWS = "/usr/bin/aws";
@@ -341,62 +341,44 @@ Deno.test("serverEnv() exports the container variables and unsets keys and profi
 // ---- the installed vaultsh, end to end ------------------------------------------------------------
 
 /** A keyring sandbox with the seed stored; servers it started are stopped on dispose. */
-class World {
-  private constructor(readonly sts: StsServer, readonly box: Sandbox) {}
-
-  static async create(env: Record<string, string> = {}): Promise<World> {
-    const sts = new StsServer();
-    try {
-      const box = await Sandbox.create({ keyring: true, sts, env });
-      await box.seed();
-      return new World(sts, box);
-    } catch (error) {
-      await sts.stop();
-      throw error;
+/**
+ * The seed world for the server tests (the demo key stored, no mfa_process: codes go on the
+ * command line), which stops every background server in its registry when disposed.
+ */
+async function serverWorld(env: Record<string, string> = {}): Promise<SeedWorld> {
+  const world = await SeedWorld.create({ env, mfaProcess: false });
+  world.defer(async () => {
+    for (const row of await servers(world)) {
+      const pid = Number(row[3]);
+      if (Number.isInteger(pid) && pid > 0) killQuietly(pid);
     }
-  }
+  });
+  return world;
+}
 
-  vaultsh(args: string[]): Promise<RunResult> {
-    return this.box.vaultsh(args);
-  }
+/** `vaultsh server --detach`: the variables it printed. */
+async function detach(
+  world: SeedWorld,
+  profile: string,
+  extra: string[] = [],
+): Promise<Record<string, string>> {
+  const result = await world.vaultsh(["server", "--detach", ...extra, profile]);
+  assert.equal(result.code, 0, result.stderr);
+  return parseEnvLines(result.stdout);
+}
 
-  /** `vaultsh server --detach`: the variables it printed. */
-  async detach(profile: string, extra: string[] = []): Promise<Record<string, string>> {
-    const result = await this.vaultsh(["server", "--detach", ...extra, profile]);
-    assert.equal(result.code, 0, result.stderr);
-    return Object.fromEntries(
-      result.stdout.trim().split("\n").map((line) => {
-        const at = line.indexOf("=");
-        return [line.slice(0, at), line.slice(at + 1)];
-      }),
-    );
-  }
+/** `vaultsh server --list` without its header: one row of columns per server. */
+async function servers(world: SeedWorld): Promise<string[][]> {
+  const result = await world.vaultsh(["server", "--list"]);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.trim().split("\n").slice(1).filter((line) => line !== "").map((line) =>
+    line.split(/\s{2,}/)
+  );
+}
 
-  async servers(): Promise<string[][]> {
-    const result = await this.vaultsh(["server", "--list"]);
-    assert.equal(result.code, 0, result.stderr);
-    return result.stdout.trim().split("\n").slice(1).filter((line) => line !== "").map((line) =>
-      line.split(/\s{2,}/)
-    );
-  }
-
-  /** Where the registry lives: the keyring harness sets XDG_RUNTIME_DIR. */
-  get registryDir(): string {
-    return `${this.box.env.XDG_RUNTIME_DIR}/vaultsh/servers`;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      const listed = await this.vaultsh(["server", "--list"]);
-      for (const line of listed.stdout.trim().split("\n").slice(1)) {
-        const pid = Number(line.split(/\s{2,}/)[3]);
-        if (Number.isInteger(pid) && pid > 0) killQuietly(pid);
-      }
-    } finally {
-      await this.box.close();
-      await this.sts.stop();
-    }
-  }
+/** Where the registry lives: the keyring harness sets XDG_RUNTIME_DIR. */
+function registryDir(world: SeedWorld): string {
+  return `${world.env.XDG_RUNTIME_DIR}/vaultsh/servers`;
 }
 
 function killQuietly(pid: number): void {
@@ -453,18 +435,18 @@ Deno.test({
   name: "server --detach starts one background server per profile that later calls reuse",
   ...needs(...KEYRING),
   fn: async () => {
-    await using world = await World.create();
+    await using world = await serverWorld();
     const { sts } = world;
-    const first = await world.detach("account_b", ["--mfa-token", await sts.freshTotp()]);
+    const first = await detach(world, "account_b", ["--mfa-token", await sts.freshTotp()]);
     assert.match(first.AWS_CONTAINER_CREDENTIALS_FULL_URI!, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.match(first.AWS_CONTAINER_AUTHORIZATION_TOKEN!, /^[A-Za-z0-9_-]{43}$/);
     assert.equal(first.AWS_REGION, "ap-northeast-1");
     assert.equal(first.AWS_VAULT, "account_b");
     assert.equal(first.AWS_ACCESS_KEY_ID, undefined);
 
-    const second = await world.detach("account_b");
+    const second = await detach(world, "account_b");
     assert.deepEqual(second, first);
-    const listed = await world.servers();
+    const listed = await servers(world);
     assert.equal(listed.length, 1);
     const [profile, region, url, pid] = listed[0]!;
     assert.deepEqual([profile, region, url], [
@@ -482,7 +464,7 @@ Deno.test({
     assert.equal(sts.count("AssumeRole"), 1);
 
     // the registry: private, and nowhere does the token sit in a file
-    const dir = world.registryDir;
+    const dir = registryDir(world);
     assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
     const entries = await Array.fromAsync(Deno.readDir(dir));
     assert.ok(entries.some((entry) => entry.name.endsWith(".sock")));
@@ -509,17 +491,17 @@ Deno.test({
     // a server killed without cleaning up is replaced, not mistaken for a live one
     Deno.kill(Number(pid), "SIGKILL");
     await waitFor("the killed server to go", 20_000, () => Promise.resolve(!alive(Number(pid))));
-    const third = await world.detach("account_b");
+    const third = await detach(world, "account_b");
     assert.notEqual(
       third.AWS_CONTAINER_AUTHORIZATION_TOKEN,
       first.AWS_CONTAINER_AUTHORIZATION_TOKEN,
     );
     assert.equal((await fetchCredentials(third)).status, 200);
-    assert.equal((await world.servers()).length, 1);
+    assert.equal((await servers(world)).length, 1);
 
     const stopped = await world.vaultsh(["server", "--stop", "account_b"]);
     assert.equal(stopped.code, 0, stopped.stderr);
-    assert.deepEqual(await world.servers(), []);
+    assert.deepEqual(await servers(world), []);
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
   },
 });
@@ -528,11 +510,11 @@ Deno.test({
   name: "clear and remove stop the credential servers serving what they cleared",
   ...needs(...KEYRING),
   fn: async () => {
-    await using world = await World.create();
+    await using world = await serverWorld();
     const { sts } = world;
-    const profiles = async () => (await world.servers()).map((row) => row[0]).sort();
-    const b = await world.detach("account_b", ["--mfa-token", await sts.freshTotp()]);
-    const a = await world.detach("account_a");
+    const profiles = async () => (await servers(world)).map((row) => row[0]).sort();
+    const b = await detach(world, "account_b", ["--mfa-token", await sts.freshTotp()]);
+    const a = await detach(world, "account_a");
     assert.deepEqual(await profiles(), ["account_a", "account_b"]);
 
     const one = await world.vaultsh(["clear", "account_a"]);
@@ -549,7 +531,7 @@ Deno.test({
     await assert.rejects(fetchCredentials(b));
 
     // remove takes the key, and with it every server of a profile that used it
-    const c = await world.detach("account_c", ["--mfa-token", await sts.freshTotp()]);
+    const c = await detach(world, "account_c", ["--mfa-token", await sts.freshTotp()]);
     assert.equal((await fetchCredentials(c)).status, 200);
     const removed = await world.vaultsh(["remove", "jumpuser", "--force"]);
     assert.equal(removed.code, 0, removed.stderr);
@@ -564,7 +546,7 @@ Deno.test({
     "server <profile> in the foreground prints its variables, is shared, and cleans up on Ctrl-C",
   ...needs(...KEYRING),
   fn: async () => {
-    await using world = await World.create();
+    await using world = await serverWorld();
     const { sts, box } = world;
     const warm = await box.vaultsh(["export", "account_b", "--mfa-token", await sts.freshTotp()]);
     assert.equal(warm.code, 0, warm.stderr);
@@ -598,7 +580,7 @@ Deno.test({
       );
       assert.equal((await fetchCredentials(env)).status, 200);
       // a shell asking for the profile's server gets this one, not a second
-      assert.deepEqual(await world.detach("account_b"), env);
+      assert.deepEqual(await detach(world, "account_b"), env);
       const again = await world.vaultsh(["server", "account_b"]);
       assert.equal(again.code, 1);
       assert.match(again.stderr, /already running/);
@@ -608,8 +590,8 @@ Deno.test({
     const status = await child.status;
     await reader.cancel();
     assert.equal(status.code, 0, await stderr);
-    assert.deepEqual(await world.servers(), []);
-    assert.deepEqual(await Array.fromAsync(Deno.readDir(world.registryDir)), []);
+    assert.deepEqual(await servers(world), []);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(registryDir(world))), []);
     assert.equal((await world.vaultsh(["server"])).code, 2);
   },
 });
@@ -638,13 +620,13 @@ Deno.test({
   ...needs(...KEYRING, AWS),
   fn: async () => {
     const MIN_TTL = 5;
-    await using world = await World.create({ VAULTSH_MIN_TTL: String(MIN_TTL) });
+    await using world = await serverWorld({ VAULTSH_MIN_TTL: String(MIN_TTL) });
     const { sts, box } = world;
     // the MFA session lasts; the roles the server serves live 20 s
     const warm = await box.vaultsh(["export", "jumpuser", "--mfa-token", await sts.freshTotp()]);
     assert.equal(warm.code, 0, warm.stderr);
     sts.expiresIn(20);
-    const server = await world.detach("account_b");
+    const server = await detach(world, "account_b");
 
     const consumerHome = `${box.root}/consumer`;
     await Deno.mkdir(consumerHome);
@@ -714,7 +696,7 @@ Deno.test({
     assert.ok(keys.size >= 3, `GetCallerIdentity saw only ${keys.size} role sessions`);
     assert.ok(sts.count("AssumeRole") >= 3);
     assert.equal(sts.count("GetSessionToken"), 1);
-    assert.equal((await world.servers()).length, 1);
+    assert.equal((await servers(world)).length, 1);
   },
 });
 
@@ -722,19 +704,19 @@ Deno.test({
   name: "a background server exits once idle and its credentials expired, removing its entry",
   ...needs(...KEYRING),
   fn: async () => {
-    await using world = await World.create({ VAULTSH_SERVER_IDLE: "2s", VAULTSH_MIN_TTL: "1" });
+    await using world = await serverWorld({ VAULTSH_SERVER_IDLE: "2s", VAULTSH_MIN_TTL: "1" });
     const { sts } = world;
     sts.expiresIn(8);
-    const server = await world.detach("account_b", ["--mfa-token", await sts.freshTotp()]);
-    const pid = Number((await world.servers())[0]![3]);
+    const server = await detach(world, "account_b", ["--mfa-token", await sts.freshTotp()]);
+    const pid = Number((await servers(world))[0]![3]);
     const served = await fetchCredentials(server);
     assert.equal(served.status, 200);
     const expires = Date.parse(served.body.Expiration!);
 
     await waitFor("the idle server to exit", 60_000, () => Promise.resolve(!alive(pid)));
     assert.ok(Date.now() >= expires - 1_000, "it left before the credentials it served expired");
-    assert.deepEqual(await Array.fromAsync(Deno.readDir(world.registryDir)), []);
-    assert.deepEqual(await world.servers(), []);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(registryDir(world))), []);
+    assert.deepEqual(await servers(world), []);
     await assert.rejects(fetchCredentials(server));
   },
 });
@@ -744,11 +726,11 @@ Deno.test({
     "and recovers once a shell enters one",
   ...needs(...KEYRING),
   fn: async () => {
-    await using world = await World.create({ VAULTSH_MIN_TTL: "1" });
+    await using world = await serverWorld({ VAULTSH_MIN_TTL: "1" });
     const { sts } = world;
     sts.expiresIn(6); // the MFA session too
-    const server = await world.detach("account_b", ["--mfa-token", await sts.freshTotp()]);
-    const pid = Number((await world.servers())[0]![3]);
+    const server = await detach(world, "account_b", ["--mfa-token", await sts.freshTotp()]);
+    const pid = Number((await servers(world))[0]![3]);
     await new Promise((resolve) => setTimeout(resolve, 7_000));
 
     const first = await fetchCredentials(server);
@@ -756,15 +738,15 @@ Deno.test({
     assert.match(first.body.Message!, /MFA code/);
     assert.match(first.body.Message!, /vaultsh server --detach account_b/);
     assert.equal((await fetchCredentials(server)).status, 503);
-    const logs = (await Array.fromAsync(Deno.readDir(world.registryDir)))
+    const logs = (await Array.fromAsync(Deno.readDir(registryDir(world))))
       .filter((entry) => entry.name.endsWith(".log"));
     assert.equal(logs.length, 1);
-    const log = await Deno.readTextFile(`${world.registryDir}/${logs[0]!.name}`);
+    const log = await Deno.readTextFile(`${registryDir(world)}/${logs[0]!.name}`);
     assert.equal(log.split("\n").filter((line) => /needs an MFA code/.test(line)).length, 1, log);
     assert.ok(!log.includes(server.AWS_CONTAINER_AUTHORIZATION_TOKEN!));
 
     sts.expiresIn(undefined);
-    const again = await world.detach("account_b", ["--mfa-token", await sts.freshTotp()]);
+    const again = await detach(world, "account_b", ["--mfa-token", await sts.freshTotp()]);
     assert.deepEqual(again, server);
     assert.ok(alive(pid));
     const recovered = await fetchCredentials(server);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { checkEndpointUrl } from "../src/aws/endpoint_url.ts";
 import { VaultshError } from "../src/errors.ts";
 import { needs } from "./support/needs.ts";
-import { KEYRING_TOOLS, SeedWorld } from "./support/seed_world.ts";
+import { KEYRING_TOOLS, seeded } from "./support/seed_world.ts";
 
 Deno.test("checkEndpointUrl() takes https anywhere and http on loopback addresses only", () => {
   for (
@@ -50,9 +50,7 @@ Deno.test("checkEndpointUrl() takes https anywhere and http on loopback addresse
 Deno.test({
   name: "an http:// endpoint across the network fails in one line before an MFA code is asked for",
   ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    await world.giveMfaCode();
+  fn: seeded(async (world) => {
     for (
       const env of [
         { AWS_ENDPOINT_URL_STS: "http://sts.example.test" },
@@ -79,5 +77,5 @@ Deno.test({
       login.stderr,
       /^vaultsh: VAULTSH_FEDERATION_URL http:\/\/signin\.example\.test\/federation: plain http/m,
     );
-  },
+  }),
 });

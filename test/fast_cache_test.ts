@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { needs } from "./support/needs.ts";
 import { runProgram } from "./support/run_program.ts";
-import { assertFails, exported, KEYRING_TOOLS, SeedWorld } from "./support/seed_world.ts";
+import { assertFails, exported, KEYRING_TOOLS, seeded, SeedWorld } from "./support/seed_world.ts";
 import { withoutKeyctl } from "./support/without_keyctl.ts";
 
 const MONITOR_TOOLS = needs(...KEYRING_TOOLS, "dbus-monitor");
@@ -59,22 +59,20 @@ async function secretServiceCalls(world: SeedWorld, run: () => Promise<void>): P
 Deno.test({
   name: "export on a cached role makes no D-Bus call; after vaultsh lock it makes one search",
   ...MONITOR_TOOLS,
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    await world.giveMfaCode();
-    const warm = exported(await world.vaultsh(["export", "account_a"]));
+  fn: seeded(async (world) => {
+    const warm = await world.exportEnv("account_a");
 
     // a cache hit: no libsecret, no D-Bus session, no search, no secret read
     let again: Record<string, string> = {};
     const hit = await secretServiceCalls(world, async () => {
-      again = exported(await world.vaultsh(["export", "account_a"]));
+      again = await world.exportEnv("account_a");
     });
     assert.deepEqual(hit, []);
     assert.equal(again.AWS_SESSION_TOKEN, warm.AWS_SESSION_TOKEN);
 
     // the same with the layer turned off goes to the Secret Service (the monitor sees it)
     const off = await secretServiceCalls(world, async () => {
-      exported(await world.vaultsh(["export", "account_a"], { env: { VAULTSH_FAST_CACHE: "0" } }));
+      await world.exportEnv("account_a", { env: { VAULTSH_FAST_CACHE: "0" } });
     });
     assert.ok(off.filter((call) => call.endsWith(".SearchItems")).length >= 2, off.join("\n"));
 
@@ -84,7 +82,7 @@ Deno.test({
     assert.equal(locked.stdout, "");
     assert.match(locked.stderr, /^vaultsh: locked: forgot \d+ fast-cache entries/);
     const relisted = await secretServiceCalls(world, async () => {
-      again = exported(await world.vaultsh(["export", "account_a"]));
+      again = await world.exportEnv("account_a");
     });
     assert.deepEqual(relisted.filter((call) => call.endsWith(".SearchItems")), [
       "org.freedesktop.Secret.Service.SearchItems",
@@ -95,41 +93,39 @@ Deno.test({
     // and the layer is warm again
     assert.deepEqual(
       await secretServiceCalls(world, async () => {
-        exported(await world.vaultsh(["export", "account_a"]));
+        await world.exportEnv("account_a");
       }),
       [],
     );
-  },
+  }),
 });
 
 Deno.test({
   name: "clear drops the fast copy of the sessions it deletes: the next export renews",
   ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    await world.giveMfaCode();
-    const before = exported(await world.vaultsh(["export", "account_a"]));
+  fn: seeded(async (world) => {
+    const before = await world.exportEnv("account_a");
     const cleared = await world.vaultsh(["clear", "account_a"]);
     assert.equal(cleared.code, 0, cleared.stderr);
     world.sts.reset();
-    const after = exported(await world.vaultsh(["export", "account_a"]));
+    const after = await world.exportEnv("account_a");
     assert.deepEqual(world.sts.counts(), { AssumeRole: 1 }, "the MFA session still serves");
     assert.notEqual(after.AWS_SESSION_TOKEN, before.AWS_SESSION_TOKEN);
-  },
+  }),
 });
 
 Deno.test("the file backend: a cache hit needs no passphrase; after vaultsh lock it does again", async () => {
   await using world = await SeedWorld.create({ backend: "file" });
   await world.giveMfaCode();
-  const warm = exported(await world.vaultsh(["export", "account_a"]));
+  const warm = await world.exportEnv("account_a");
   const noPassphrase = { env: { VAULTSH_FILE_PASSPHRASE: undefined } };
 
   // the session and the data key are in the kernel keyring: nothing to unwrap, nobody to ask
   world.sts.reset();
-  const hit = exported(await world.vaultsh(["export", "account_a"], noPassphrase));
+  const hit = await world.exportEnv("account_a", noPassphrase);
   assert.equal(hit.AWS_SESSION_TOKEN, warm.AWS_SESSION_TOKEN);
   // a renewal writes with the cached data key too
-  exported(await world.vaultsh(["export", "account_b"], noPassphrase));
+  await world.exportEnv("account_b", noPassphrase);
   assert.deepEqual(world.sts.counts(), { AssumeRole: 1 });
 
   assert.equal((await world.vaultsh(["lock"])).code, 0);
@@ -144,7 +140,7 @@ Deno.test("the file backend: a cache hit needs no passphrase; after vaultsh lock
     "file keychain",
     /wrong passphrase/,
   );
-  const reopened = exported(await world.vaultsh(["export", "account_a"]));
+  const reopened = await world.exportEnv("account_a");
   assert.equal(reopened.AWS_SESSION_TOKEN, warm.AWS_SESSION_TOKEN);
   assert.deepEqual(world.sts.counts(), { AssumeRole: 1 }, "no STS call: the files still held it");
 });
@@ -153,9 +149,9 @@ Deno.test("two worlds with different HOMEs never see each other's cached session
   await using first = await SeedWorld.create({ backend: "file" });
   await using second = await SeedWorld.create({ backend: "file" });
   await first.giveMfaCode();
-  exported(await first.vaultsh(["export", "account_a"]));
+  await first.exportEnv("account_a");
   await second.giveMfaCode();
-  exported(await second.vaultsh(["export", "account_a"]));
+  await second.exportEnv("account_a");
   assert.deepEqual(second.sts.counts(), { GetSessionToken: 1, AssumeRole: 1 });
   assert.equal(await second.mfaAsks(), 1);
 });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { FastKeychain, storeOfRecord } from "../src/keychain/fast_keychain.ts";
 import { FastStore, forgetEverything } from "../src/keychain/fast_store.ts";
-import { MemoryKeychain } from "../src/keychain/memory_keychain.ts";
+import { MemoryKeychain } from "./support/memory_keychain.ts";
 
 const NOW = Date.now();
 const IN_AN_HOUR = Math.floor(NOW / 1000) + 3600;

@@ -18,6 +18,9 @@ import {
   assertFails,
   exported,
   KEYRING_TOOLS,
+  ROLE_A_ARN,
+  SEED_SESSIONS,
+  seeded,
   SeedWorld,
   snapshot,
   waitUntil,
@@ -27,11 +30,8 @@ import { needs } from "./support/needs.ts";
 import { type RunResult, SEED_CONFIG } from "./support/sandbox.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";
 
+const { MFA_SESSION, ROLE_A, ROLE_B } = SEED_SESSIONS;
 const KEY_ITEM = "jumpuser";
-const ROLE_A = "sts.AssumeRole account_a";
-const ROLE_B = "sts.AssumeRole account_b";
-const MFA_SESSION = "sts.GetSessionToken jumpuser";
-const ROLE_A_ARN = "arn:aws:iam::111111111111:role/role_name";
 const NEW_KEY = {
   AWS_ACCESS_KEY_ID: "AKIA" + "N".repeat(16),
   AWS_SECRET_ACCESS_KEY: "n".repeat(40),
@@ -49,10 +49,8 @@ async function assertKeyIntact(world: SeedWorld): Promise<void> {
 Deno.test({
   name: "export, use and add fail in one line when no Secret Service answers, and change nothing",
   ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"]));
+  fn: seeded(async (world) => {
+    await world.exportEnv("account_a");
     const before = await world.items();
     const empty = `${world.box.root}/tmp/no-runtime`;
     await Deno.mkdir(empty, { mode: 0o700 });
@@ -79,20 +77,17 @@ Deno.test({
     }
     world.sts.reset();
     assert.deepEqual(await world.items(), before);
-    exported(await world.vaultsh(["export", "account_a"]));
+    await world.exportEnv("account_a");
     assert.equal(world.sts.count(), 0, "the cache served, untouched");
-  },
+  }),
 });
 
 Deno.test({
   name: "a locked keyring fails reads and writes in one line, mid-renewal serves uncached, " +
     "and loses nothing",
   ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"]));
+  fn: seeded(async (world, sts) => {
+    await world.exportEnv("account_a");
     const before = await world.items();
 
     // the write path: the keyring locks (a screen lock) while STS answers a renewal
@@ -112,7 +107,7 @@ Deno.test({
 
     // a cache hit is answered by the fast layer whatever the keyring's state; once that is
     // forgotten, the read path (use, export) and the write path of add meet the lock
-    exported(await world.vaultsh(["export", "account_a"]));
+    await world.exportEnv("account_a");
     assert.equal((await world.vaultsh(["lock"])).code, 0);
     for (const args of [["export", "account_a"], ["use", "account_a"]]) {
       assertFails(
@@ -132,20 +127,17 @@ Deno.test({
     assert.deepEqual(await world.items(), before);
     await assertKeyIntact(world);
     sts.reset();
-    exported(await world.vaultsh(["export", "account_b"]));
+    await world.exportEnv("account_b");
     assert.deepEqual(sts.counts(), { AssumeRole: 1 }, "the MFA session survived");
     assert.equal(await world.mfaAsks(), 1);
-  },
+  }),
 });
 
 Deno.test({
   name: "a keyring daemon killed while vaultsh waits for STS: the fresh credentials serve " +
     "uncached with one line; the key and the cache survive",
   ...needs(...KEYRING_TOOLS),
-  fn: async (t) => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-
+  fn: seeded({ mfaCode: false }, async (world, sts, t) => {
     /** Starts `args`, kills the daemon while STS holds the answer to `action`, returns the run. */
     async function killDuring(action: string, args: string[]) {
       sts.reset();
@@ -175,7 +167,7 @@ Deno.test({
       await assertKeyIntact(world);
       sts.reset();
       await world.giveMfaCode();
-      exported(await world.vaultsh(["export", "account_a"]));
+      await world.exportEnv("account_a");
       assert.deepEqual(sts.counts(), { GetSessionToken: 1, AssumeRole: 1 });
       assert.equal(await world.mfaAsks(), 2);
     });
@@ -191,13 +183,13 @@ Deno.test({
       assert.deepEqual(await world.sessions(), [ROLE_A, MFA_SESSION]);
       await assertKeyIntact(world);
       sts.reset();
-      exported(await world.vaultsh(["export", "account_b"]));
-      exported(await world.vaultsh(["export", "account_a"]));
+      await world.exportEnv("account_b");
+      await world.exportEnv("account_a");
       assert.deepEqual(sts.counts(), { AssumeRole: 1 }, "no new MFA code, account_a cached");
       assert.equal(await world.mfaAsks(), 2);
       assert.deepEqual(await world.sessions(), [ROLE_A, ROLE_B, MFA_SESSION]);
     });
-  },
+  }),
 });
 
 // ---- the AWS config ----------------------------------------------------------------------------
@@ -246,11 +238,9 @@ const CUTS: readonly {
 Deno.test({
   name: "an unreadable or half-written config fails in one line, and the cache outlives it",
   ...needs(...KEYRING_TOOLS, ...(Deno.uid() === 0 ? ["setpriv"] : [])),
-  fn: async (t) => {
-    await using world = await SeedWorld.create();
-    const { sts, box } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"]));
+  fn: seeded(async (world, sts, t) => {
+    const { box } = world;
+    await world.exportEnv("account_a");
     const config = await Deno.readTextFile(box.configFile);
     const before = await world.items();
 
@@ -292,11 +282,11 @@ Deno.test({
       await box.writeConfig(config);
       assert.deepEqual(await world.items(), before);
       sts.reset();
-      exported(await world.vaultsh(["export", "account_a"]));
+      await world.exportEnv("account_a");
       assert.equal(sts.count(), 0);
       assert.equal(await world.mfaAsks(), 1, "no code was asked for by a broken config");
     });
-  },
+  }),
 });
 
 Deno.test("AwsConfig.load() of the seed config cut at every byte resolves or fails in one line", async () => {
@@ -343,8 +333,7 @@ Deno.test({
   name: "allow and pin on a full disk or a read-only directory fail in one line; " +
     "the trust store and the project directory stay as they were",
   ...needs("sh", ...readOnlyTools()),
-  fn: async (t) => {
-    await using world = await SeedWorld.create({ backend: "file" });
+  fn: seeded({ backend: "file", mfaCode: false }, async (world, _sts, t) => {
     const { box } = world;
     const trustDir = `${box.env.XDG_DATA_HOME}/vaultsh/trust`;
     const store = new TrustStore(trustDir);
@@ -453,7 +442,7 @@ Deno.test({
       assert.equal(await store.status(`${empty}/.awsvault`), "allowed");
       assert.equal(await store.status(`${fresh}/.awsvault`), "allowed");
     });
-  },
+  }),
 });
 
 /** The one line saying fresh credentials could not be cached, naming why. */
@@ -464,9 +453,8 @@ Deno.test({
   name: "a session got with a fresh MFA code serves the command when the cache cannot be " +
     "written (full disk, read-only), and one line says so",
   ...needs("sh", ...readOnlyTools()),
-  fn: async () => {
-    await using world = await SeedWorld.create({ backend: "file" });
-    const { sts, box } = world;
+  fn: seeded({ backend: "file", mfaCode: false }, async (world, sts) => {
+    const { box } = world;
     const keys = `${box.env.XDG_DATA_HOME}/vaultsh/keys`;
     const before = await snapshot(keys);
     // the code on the command line: the mfa_process could not log its call on a full disk
@@ -487,19 +475,18 @@ Deno.test({
     } finally {
       await undo();
     }
-  },
+  }),
 });
 
 Deno.test({
   name: "the file backend on a full disk or read-only: add fails in one line, session caching " +
     "warns, the stored items stay whole, no temporary file remains",
   ...needs("sh", ...readOnlyTools()),
-  fn: async (t) => {
-    await using world = await SeedWorld.create({ backend: "file" });
-    const { sts, box } = world;
+  fn: seeded({ backend: "file", mfaCode: false }, async (world, sts, t) => {
+    const { box } = world;
     const keys = `${box.env.XDG_DATA_HOME}/vaultsh/keys`;
     await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"]));
+    await world.exportEnv("account_a");
     const before = await snapshot(keys);
     assert.equal(Object.keys(before).length, 4, JSON.stringify(before));
     const what = "file keychain";
@@ -548,13 +535,13 @@ Deno.test({
     await t.step("space again: the cache and the key serve, nothing was lost", async () => {
       await assertKeyIntact(world);
       sts.reset();
-      exported(await world.vaultsh(["export", "account_b"]));
+      await world.exportEnv("account_b");
       assert.deepEqual(sts.counts(), { AssumeRole: 1 }, "the MFA session survived");
       assert.equal(await world.mfaAsks(), 1);
       assert.equal((await world.vaultsh(["add", "other", "--env"], { env: NEW_KEY })).code, 0);
       assert.deepEqual(await world.sessions(), [ROLE_A, ROLE_B, MFA_SESSION]);
     });
-  },
+  }),
 });
 
 // ---- damaged cache items -----------------------------------------------------------------------
@@ -562,18 +549,15 @@ Deno.test({
 Deno.test({
   name: "garbage JSON in cached sessions is replaced, not fatal (secret-service)",
   ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_a"]));
-    exported(await world.vaultsh(["export", "account_b"]));
+  fn: seeded(async (world, sts) => {
+    await world.exportEnv("account_a");
+    await world.exportEnv("account_b");
 
     // a role item: renewed with AssumeRole alone (once the fast layer's good copy is forgotten)
     await world.setItem(await world.sessionItem("sts.AssumeRole", "account_a"), "{garbage");
     await world.vaultsh(["lock"]);
     sts.reset();
-    const a = exported(await world.vaultsh(["export", "account_a"]));
+    const a = await world.exportEnv("account_a");
     assert.deepEqual(sts.counts(), { AssumeRole: 1 });
     const roleItem = await world.sessionItem("sts.AssumeRole", "account_a");
     assert.equal(fromStored((await world.item(roleItem))!)?.accessKeyId, a.AWS_ACCESS_KEY_ID);
@@ -584,14 +568,14 @@ Deno.test({
     await world.vaultsh(["lock"]);
     sts.reset();
     await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_b"]));
+    await world.exportEnv("account_b");
     assert.deepEqual(sts.counts(), { GetSessionToken: 1, AssumeRole: 1 });
     assert.equal(await world.mfaAsks(), 2);
     for (const item of await world.items()) {
       assert.ok(fromStored((await world.item(item))!) !== undefined, `${item} is still damaged`);
     }
     assert.deepEqual(await world.sessions(), [ROLE_A, ROLE_B, MFA_SESSION]);
-  },
+  }),
 });
 
 Deno.test("torn item files in the file backend's cache are replaced, not fatal", async () => {
@@ -599,7 +583,7 @@ Deno.test("torn item files in the file backend's cache are replaced, not fatal",
   const { sts, box } = world;
   const keys = `${box.env.XDG_DATA_HOME}/vaultsh/keys`;
   await world.giveMfaCode();
-  exported(await world.vaultsh(["export", "account_a"]));
+  await world.exportEnv("account_a");
   const file = async (prefix: string) => {
     const name = (await entries(keys)).find((entry) => entry.startsWith(prefix));
     assert.ok(name !== undefined, prefix);
@@ -612,7 +596,7 @@ Deno.test("torn item files in the file backend's cache are replaced, not fatal",
   // the fast layer holds a good copy until it is forgotten
   await world.vaultsh(["lock"]);
   sts.reset();
-  exported(await world.vaultsh(["export", "account_a"]));
+  await world.exportEnv("account_a");
   assert.deepEqual(sts.counts(), { AssumeRole: 1 });
 
   // an empty MFA session file
@@ -621,7 +605,7 @@ Deno.test("torn item files in the file backend's cache are replaced, not fatal",
   await world.vaultsh(["lock"]);
   sts.reset();
   await world.giveMfaCode();
-  exported(await world.vaultsh(["export", "account_a"]));
+  await world.exportEnv("account_a");
   assert.deepEqual(sts.counts(), { GetSessionToken: 1, AssumeRole: 1 });
   assert.deepEqual(await world.sessions(), [ROLE_A, MFA_SESSION]);
   for (const item of await world.items()) {
@@ -664,11 +648,9 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
     name: `${shell}: Ctrl-C while a hook waits for AssumeRole leaves the shell's variables as ` +
       "they were, and entering the marker again works",
     ...needs(shell, "tmux", ...KEYRING_TOOLS),
-    fn: async () => {
-      await using world = await SeedWorld.create();
-      const { sts, box } = world;
-      await world.giveMfaCode();
-      exported(await world.vaultsh(["export", "account_b"]));
+    fn: seeded(async (world, sts) => {
+      const { box } = world;
+      await world.exportEnv("account_b");
       await Deno.mkdir(`${box.home}/proj_a`);
       await Deno.writeTextFile(`${box.home}/proj_a/.awsvault`, "account_a\n");
       assert.equal((await world.vaultsh(["allow", `${box.home}/proj_a`])).code, 0);
@@ -710,7 +692,7 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
       await sh.run("cd ..", undefined, /Enter MFA code/);
       assert.deepEqual(await sh.awsEnv(), before);
       assert.equal(await world.mfaAsks(), 1);
-    },
+    }),
   });
 }
 
@@ -718,11 +700,8 @@ Deno.test({
   name:
     "a prompt-hook renewal against a hung STS gives up after one attempt and retries a minute later",
   ...needs(...KEYRING_TOOLS),
-  fn: async () => {
-    await using world = await SeedWorld.create();
-    const { sts } = world;
-    await world.giveMfaCode();
-    exported(await world.vaultsh(["export", "account_b"]));
+  fn: seeded(async (world, sts) => {
+    await world.exportEnv("account_b");
     // a shell holding account_b whose credentials are due: the hook renews in the background
     const now = Math.floor(Date.now() / 1000);
     const state = JSON.stringify({
@@ -758,5 +737,5 @@ Deno.test({
     assert.ok(retry !== null, result.stdout);
     assert.ok(Number(retry[1]) >= now + 55, "the next attempt waits about a minute");
     assert.doesNotMatch(result.stdout, /AWS_SECRET_ACCESS_KEY/, "the shell keeps what it had");
-  },
+  }),
 });

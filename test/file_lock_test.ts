@@ -8,27 +8,24 @@ import { lchown } from "node:fs/promises";
 import { VaultshError } from "../src/errors.ts";
 import { ensurePrivateDir } from "../src/util/atomic_write.ts";
 import { withFileLock } from "../src/util/file_lock.ts";
+import { lockFile } from "./support/lock_files.ts";
 import { Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
 
 const OTHER_UID = 65534;
 const asRoot = { ignore: Deno.uid() !== 0 };
 
-async function tempRoot(): Promise<string> {
-  return await Deno.realPath(await Deno.makeTempDir({ prefix: "vaultsh-lock-" }));
-}
-
-/** The lock file withFileLock uses for `key` in `dir`. */
-async function lockFile(dir: string, key: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
-  );
-  const name = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${dir}/${name}.lock`;
+/** Runs `fn` in a fresh temporary directory (its real path), removed after. */
+async function inTempRoot(fn: (root: string) => Promise<void>): Promise<void> {
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "vaultsh-lock-" }));
+  try {
+    await fn(root);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 }
 
 Deno.test("ensurePrivateDir() creates 0700 directories and tightens one of the user's own", async () => {
-  const root = await tempRoot();
-  try {
+  await inTempRoot(async (root) => {
     await ensurePrivateDir(`${root}/a/b`);
     assert.equal((await Deno.stat(`${root}/a/b`)).mode! & 0o777, 0o700);
     await Deno.chmod(`${root}/a/b`, 0o777);
@@ -37,17 +34,14 @@ Deno.test("ensurePrivateDir() creates 0700 directories and tightens one of the u
     // a symlink of the user's own to a directory of their own is theirs to make
     await Deno.symlink(`${root}/a/b`, `${root}/link`);
     await ensurePrivateDir(`${root}/link`);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test({
   name: "ensurePrivateDir() refuses a directory, or a symlink, another user planted",
   ...asRoot,
   fn: async () => {
-    const root = await tempRoot();
-    try {
+    await inTempRoot(async (root) => {
       await Deno.mkdir(`${root}/theirs`);
       await Deno.chmod(`${root}/theirs`, 0o777);
       await Deno.chown(`${root}/theirs`, OTHER_UID, OTHER_UID);
@@ -67,20 +61,18 @@ Deno.test({
       }
       // nothing was changed for them
       assert.equal((await Deno.stat(`${root}/theirs`)).mode! & 0o777, 0o777);
-    } finally {
-      await Deno.remove(root, { recursive: true });
-    }
+    });
   },
 });
 
 Deno.test("withFileLock() refuses a lock file that is a symlink and writes nothing through it", async () => {
-  const root = await tempRoot();
-  try {
+  await inTempRoot(async (root) => {
     const dir = `${root}/locks`;
     await ensurePrivateDir(dir);
     const victim = `${root}/victim`;
     await Deno.writeTextFile(victim, "precious\n");
-    await Deno.symlink(victim, await lockFile(dir, "key"));
+    const lock = await lockFile(dir, "key");
+    await Deno.symlink(victim, lock);
     let ran = false;
     await assert.rejects(
       withFileLock(dir, "key", 1_000, "test", async (file) => {
@@ -89,20 +81,18 @@ Deno.test("withFileLock() refuses a lock file that is a symlink and writes nothi
       }),
       (error: unknown) => {
         assert.ok(error instanceof VaultshError);
-        assert.match(error.message, /^lock file .*\.lock: not a regular file of this user's/);
+        assert.equal(error.message, `lock file ${lock}: not a regular file of this user's`);
         return true;
       },
     );
     assert.equal(ran, false);
     assert.equal(await Deno.readTextFile(victim), "precious\n");
     // a hard link to one of the user's files is refused too
-    await Deno.remove(await lockFile(dir, "key"));
-    await Deno.link(victim, await lockFile(dir, "key"));
+    await Deno.remove(lock);
+    await Deno.link(victim, lock);
     await assert.rejects(withFileLock(dir, "key", 1_000, "test", () => Promise.resolve()));
     assert.equal(await Deno.readTextFile(victim), "precious\n");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test({

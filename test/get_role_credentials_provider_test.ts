@@ -12,6 +12,7 @@ import type { SsoProfileConfig } from "../src/aws/sso_config.ts";
 import { roleCredentialsKey } from "../src/sso/sso_items.ts";
 import { type SsoFixture, ssoFixture } from "./support/sso_fixture.ts";
 import { StsServer } from "./support/sts_server.ts";
+import { awsCliSignIn } from "./support/sso_steps.ts";
 
 /** The provider one vaultsh process builds for a profile: cached, its own token source. */
 function providerFor(sso: SsoFixture, profile: SsoProfileConfig, interactive: boolean) {
@@ -87,21 +88,7 @@ Deno.test("GetRoleCredentialsProvider renews role credentials with a refreshed t
 Deno.test("GetRoleCredentialsProvider tries once more after UnauthorizedException (a signed-out AWS CLI token)", async () => {
   await using sso = await ssoFixture();
   // `aws sso login`, then signed out at AWS: the cached file still looks valid
-  const client = sso.server.sso.addClient({
-    clientName: "botocore",
-    scopes: [],
-    grantTypes: [],
-    redirectUris: [],
-    issuerUrl: undefined,
-    issuedAt: 0,
-    secretExpiresAt: Math.floor(sso.clock.ms / 1000) + 86400,
-  });
-  const { access } = sso.server.sso.signIn(
-    client,
-    sso.server.startUrl,
-    [],
-    sso.clock.ms + 3600_000,
-  );
+  const { access } = awsCliSignIn(sso.server, []);
   access.session.signedOut = true;
   await Deno.writeTextFile(
     awsCliCacheFile(sso.cacheDir, sso.session),

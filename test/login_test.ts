@@ -11,8 +11,8 @@ import {
   partitionFor,
 } from "../src/aws/console_signin.ts";
 import { needs } from "./support/needs.ts";
-import { type RunResult, Sandbox } from "./support/sandbox.ts";
-import { StsServer } from "./support/sts_server.ts";
+import type { RunResult, Sandbox } from "./support/sandbox.ts";
+import { seeded, type SeedWorld } from "./support/seed_world.ts";
 
 const KEYRING = ["dbus-daemon", "gnome-keyring-daemon"];
 
@@ -74,33 +74,12 @@ Deno.test("federationName() names IAM users (≤ 32 chars) and leaves roles alon
 
 // ---- the installed vaultsh against the local federation endpoint --------------------------------
 
-class World {
-  private constructor(readonly sts: StsServer, readonly box: Sandbox) {}
+/** The seed world with login pointed at the stand-in's federation endpoint, codes given by hand. */
+const LOGIN_WORLD = { mfaProcess: false, federation: true, mfaCode: false } as const;
 
-  static async create(): Promise<World> {
-    const sts = new StsServer();
-    try {
-      const box = await Sandbox.create({
-        keyring: true,
-        sts,
-        env: { VAULTSH_FEDERATION_URL: sts.federationUrl },
-      });
-      await box.seed();
-      return new World(sts, box);
-    } catch (error) {
-      await sts.stop();
-      throw error;
-    }
-  }
-
-  login(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-    return this.box.vaultsh(["login", ...args], { env });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.box.close();
-    await this.sts.stop();
-  }
+/** `vaultsh login <args>` in the seed world (codes go on the command line). */
+function login(world: SeedWorld, args: string[], env: Record<string, string> = {}) {
+  return world.vaultsh(["login", ...args], { env });
 }
 
 interface SigninUrl {
@@ -127,10 +106,8 @@ async function signIn(url: string): Promise<string> {
 Deno.test({
   name: "login --stdout prints a sign-in URL for a role that the federation endpoint accepts",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await World.create();
-    const { sts } = world;
-    const result = await world.login([
+  fn: seeded(LOGIN_WORLD, async (world, sts) => {
+    const result = await login(world, [
       "account_b",
       "--stdout",
       "--mfa-token",
@@ -157,17 +134,15 @@ Deno.test({
     assert.equal(sts.session(exchange.accessKeyId!)?.kind, "role");
     assert.equal(sts.count("GetFederationToken"), 0);
     assert.equal(sts.count("GetCallerIdentity"), 0);
-  },
+  }),
 });
 
 Deno.test({
   name:
     "login for a plain IAM user signs in through GetFederationToken made with its long-term key",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await World.create();
-    const { sts } = world;
-    const result = await world.login(["jumpuser", "--stdout"]);
+  fn: seeded(LOGIN_WORLD, async (world, sts) => {
+    const result = await login(world, ["jumpuser", "--stdout"]);
     const { params } = parseSigninUrl(result);
     const page = await signIn(result.stdout.trim());
     assert.match(page, /Signed in as arn:aws:sts::000000000000:federated-user\/jumpuser/);
@@ -184,16 +159,14 @@ Deno.test({
     const exchange = sts.calls.find((call) => call.action === "getSigninToken");
     assert.equal(sts.session(exchange!.accessKeyId!)?.kind, "federated");
     assert.ok(!result.stderr.includes(params.get("SigninToken")!));
-  },
+  }),
 });
 
 Deno.test({
   name: "login --duration, --region and --path shape the federation token and the destination",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await World.create();
-    const { sts } = world;
-    const result = await world.login([
+  fn: seeded(LOGIN_WORLD, async (world, sts) => {
+    const result = await login(world, [
       "jumpuser",
       "--stdout",
       "--duration",
@@ -213,7 +186,7 @@ Deno.test({
       7200,
     );
     await signIn(result.stdout.trim());
-  },
+  }),
 });
 
 /** A fake xdg-open in its own directory, and the PATH that finds it first. */
@@ -227,9 +200,8 @@ async function fakeOpener(box: Sandbox, script: string): Promise<Record<string, 
 Deno.test({
   name: "login opens the console through a private redirect page, never with the URL in argv",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await World.create();
-    const { box, sts } = world;
+  fn: seeded(LOGIN_WORLD, async (world, sts) => {
+    const { box } = world;
     const seen = `${box.root}/opener-saw`;
     // what a browser does: read the page the opener names (and record argv and its mode)
     const env = await fakeOpener(
@@ -238,7 +210,7 @@ Deno.test({
         `page=$(printf '%s' "\${1#file://}" | sed 's/%20/ /g')\n` +
         `stat -c %a "$page" >> '${seen}'\ncat "$page" > '${seen}.html'`,
     );
-    const result = await world.login(["jumpuser"], env);
+    const result = await login(world, ["jumpuser"], env);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, "", "nothing on stdout without --stdout");
     assert.match(result.stderr, /opening the AWS console in your browser/);
@@ -258,14 +230,13 @@ Deno.test({
     const url = target.replaceAll("&amp;", "&");
     assert.ok(url.startsWith(`${sts.federationUrl}?Action=login&Issuer=vaultsh&`));
     assert.match(await signIn(url), /Signed in as .*federated-user\/jumpuser/);
-  },
+  }),
 });
 
 Deno.test({
   name: "login prints the URL on stdout, with one line saying why, when no browser can open it",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await World.create();
+  fn: seeded(LOGIN_WORLD, async (world) => {
     const { box } = world;
     const cases: [string, Record<string, string>][] = [
       ["no display", { DISPLAY: "", WAYLAND_DISPLAY: "" }],
@@ -273,7 +244,7 @@ Deno.test({
       ["the opener fails", await fakeOpener(box, "exit 3")],
     ];
     for (const [what, env] of cases) {
-      const result = await world.login(["jumpuser"], env);
+      const result = await login(world, ["jumpuser"], env);
       assert.equal(result.code, 0, `${what}: ${result.stderr}`);
       const { params } = parseSigninUrl(result);
       assert.ok(params.get("SigninToken"), what);
@@ -285,17 +256,15 @@ Deno.test({
       assert.ok(!result.stderr.includes(params.get("SigninToken")!), what);
       await signIn(result.stdout.trim());
     }
-  },
+  }),
 });
 
 Deno.test({
   name: "login fails in one line, without credentials in it, when the federation endpoint refuses",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await World.create();
-    const { sts } = world;
+  fn: seeded(LOGIN_WORLD, async (world, sts) => {
     sts.inject({ kind: "internal", action: "getSigninToken" });
-    const refused = await world.login(["jumpuser", "--stdout"]);
+    const refused = await login(world, ["jumpuser", "--stdout"]);
     assert.equal(refused.code, 1);
     assert.equal(refused.stdout, "");
     assert.match(
@@ -307,7 +276,7 @@ Deno.test({
     const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = closed.addr.port;
     closed.close();
-    const unreachable = await world.login(["jumpuser", "--stdout"], {
+    const unreachable = await login(world, ["jumpuser", "--stdout"], {
       VAULTSH_FEDERATION_URL: `http://127.0.0.1:${port}/federation`,
     });
     assert.equal(unreachable.code, 1);
@@ -316,17 +285,16 @@ Deno.test({
       assert.ok(!unreachable.stderr.includes(secret), secret);
       assert.ok(!refused.stderr.includes(secret), secret);
     }
-  },
+  }),
 });
 
 Deno.test({
   name: "login --help says an IAM user signs in with an allow-all federation policy",
   ...needs(...KEYRING),
-  fn: async () => {
-    await using world = await World.create();
-    const help = await world.login(["--help"]);
+  fn: seeded(LOGIN_WORLD, async (world) => {
+    const help = await login(world, ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /GetFederationToken with an allow-all session policy/);
     assert.match(help.stdout, /--stdout/);
-  },
+  }),
 });

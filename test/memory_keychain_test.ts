@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { KeychainError } from "../src/keychain/keychain.ts";
-import { MemoryKeychain } from "../src/keychain/memory_keychain.ts";
+import { MemoryKeychain } from "./support/memory_keychain.ts";
 
 Deno.test("MemoryKeychain get() returns what set() stored, and null for a missing item", async () => {
   const keychain = new MemoryKeychain();
@@ -21,7 +21,7 @@ Deno.test("MemoryKeychain delete() reports whether there was an item", async () 
 Deno.test("MemoryKeychain list() returns the names sorted, never the values", async () => {
   const keychain = new MemoryKeychain([["b", "secret-b"], ["a", "secret-a"]]);
   assert.deepEqual(await keychain.list(), ["a", "b"]);
-  assert.equal(keychain.backend, "memory");
+  assert.equal(keychain.backend, "file");
 });
 
 Deno.test("MemoryKeychain failWith() makes chosen operations fail without changing items", async () => {
@@ -30,7 +30,7 @@ Deno.test("MemoryKeychain failWith() makes chosen operations fail without changi
   await assert.rejects(keychain.get("jumpuser"), (error) => {
     assert.ok(error instanceof KeychainError);
     assert.equal(error.failure, "locked");
-    assert.equal(error.backend, "memory");
+    assert.equal(error.backend, "file");
     return true;
   });
   await assert.rejects(keychain.set("jumpuser", "changed"), KeychainError);

@@ -29,11 +29,13 @@ Deno.test({
     };
       const libc = Deno.dlopen("libc.so.6", { prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" } });
       const before = libc.symbols.prctl(3, 0n, 0n, 0n, 0n);
+      const hardBefore = Deno.readTextFileSync("/proc/self/limits").split("\\n")
+        .find((l) => l.startsWith("Max core file size"));
       disableCoreDumps();
       const after = libc.symbols.prctl(3, 0n, 0n, 0n, 0n);
       const limits = Deno.readTextFileSync("/proc/self/limits").split("\\n")
         .find((l) => l.startsWith("Max core file size"));
-      console.log(JSON.stringify({ before, after, limits }));`;
+      console.log(JSON.stringify({ before, after, limits, hardBefore }));`;
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["eval", "--ext=ts", code],
       stdin: "null",
@@ -43,6 +45,8 @@ Deno.test({
     assert.equal(result.before, 1, "dumpable before");
     assert.equal(result.after, 0, "not dumpable after");
     assert.equal(result.limits.split(/\s{2,}/)[1], "0");
+    // the hard limit stays, so a program vaultsh execs may raise its own again
+    assert.equal(result.limits.split(/\s{2,}/)[2], result.hardBefore.split(/\s{2,}/)[2]);
   },
 });
 

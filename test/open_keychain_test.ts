@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { VaultshError } from "../src/errors.ts";
 import { FileKeychain } from "../src/keychain/file_keychain.ts";
-import { BACKENDS, openKeychain } from "../src/keychain/open_keychain.ts";
+import { BACKENDS } from "../src/keychain/keychain.ts";
+import { openKeychain } from "../src/keychain/open_keychain.ts";
 import { SecretServiceKeychain } from "../src/keychain/secret_service_keychain.ts";
 import { loadSettings } from "../src/settings.ts";
 import { keychainCli } from "./support/keychain_cli.ts";

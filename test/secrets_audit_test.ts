@@ -31,28 +31,16 @@
 import assert from "node:assert/strict";
 import { ArgvSampler } from "./support/audit_argv_sampler.ts";
 import { pasteSecret } from "./support/audit_paste.ts";
+import { assertNoArgvLeak, assertNoFileLeak, AuditedRuns, leaks } from "./support/audit_search.ts";
 import { listTree, type TreeEntry } from "./support/audit_tree.ts";
 import { needs } from "./support/needs.ts";
-import { type RunOptions, type RunResult, Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
+import { Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
 import { type Session, StsServer } from "./support/sts_server.ts";
 import { ShellSession } from "./support/tmux.ts";
 
 const MIN_TTL = 30;
 const MFA_PROMPT = /Enter MFA code for \S+:/;
 const KEYRING = ["dbus-daemon", "gnome-keyring-daemon"] as const;
-
-/** Where `text` holds a secret: the names of the secrets found (never their values). */
-function leaks(text: string, secrets: ReadonlyMap<string, string>): string[] {
-  const found: string[] = [];
-  for (const [secret, name] of secrets) {
-    // MFA codes are six digits: only a whole number counts, not digits inside a longer one
-    const hit = /^\d{6}$/.test(secret)
-      ? new RegExp(`(?<!\\d)${secret}(?!\\d)`).test(text)
-      : text.includes(secret);
-    if (hit) found.push(name);
-  }
-  return found;
-}
 
 Deno.test({
   name: "the seed scenario with VAULTSH_DEBUG=1 leaves no secret in files, history, stderr, " +
@@ -100,15 +88,7 @@ Deno.test({
     );
 
     /** Everything vaultsh printed on stderr (and the product it printed on stdout). */
-    const stderrs: string[] = [];
-    const products: string[] = [];
-    const vaultsh = async (args: string[], options: RunOptions = {}): Promise<RunResult> => {
-      const result = await box.vaultsh(args, options);
-      stderrs.push(result.stderr);
-      products.push(result.stdout);
-      assert.equal(result.code, 0, `vaultsh ${args.join(" ")}: ${result.stderr}`);
-      return result;
-    };
+    const runs = new AuditedRuns(box);
 
     const control = `control-${crypto.randomUUID()}`;
     const sampler = new ArgvSampler(() => [...secrets.keys()], control);
@@ -173,23 +153,21 @@ Deno.test({
       );
 
       // export: stdout is the product
-      const exported = await vaultsh(["export", "account_a", "--format", "env"]);
+      const exported = await runs.vaultsh(["export", "account_a", "--format", "env"]);
       assert.match(exported.stdout, /^AWS_SESSION_TOKEN=/m);
 
       // the credential server, and one request to it
-      const server = await vaultsh(["server", "--detach", "account_b"]);
+      const server = await runs.vaultsh(["server", "--detach", "account_b"]);
       serverStarted = true;
-      const uri = /^AWS_CONTAINER_CREDENTIALS_FULL_URI=(.+)$/m.exec(server.stdout)?.[1];
-      const token = /^AWS_CONTAINER_AUTHORIZATION_TOKEN=(.+)$/m.exec(server.stdout)?.[1];
-      assert.ok(uri !== undefined && token !== undefined, server.stdout);
+      const { token, answer } = await runs.askServer(server);
       secrets.set(token, "the credential server's bearer token");
-      const answer = await fetch(uri, { headers: { authorization: token } });
-      const served = await answer.json();
-      assert.equal(answer.status, 200, JSON.stringify(served));
-      assert.ok(sts.session(served.AccessKeyId) !== undefined, "the server served STS's keys");
+      assert.ok(
+        sts.session(String(answer.AccessKeyId)) !== undefined,
+        "the server served STS's keys",
+      );
 
       // console sign-in URL on stdout
-      const login = await vaultsh(["login", "account_a", "--stdout"]);
+      const login = await runs.vaultsh(["login", "account_a", "--stdout"]);
       const signin = new URL(login.stdout.trim()).searchParams.get("SigninToken");
       assert.ok(signin !== null && signin.length > 20, login.stdout);
       secrets.set(signin, "the console sign-in token");
@@ -207,21 +185,13 @@ Deno.test({
     }
 
     // ---- argv --------------------------------------------------------------------------------
-    assert.ok(sampler.samples > 50, `only ${sampler.samples} passes over /proc`);
-    assert.ok(sampler.sawControl, "the sampler missed the control argv");
-    for (
-      const run of ["add jumpuser", "use account_b", "hook", "pin account_a", "exec account_c"]
-    ) {
-      assert.ok(
-        [...sampler.vaultshRuns].some((line) => line.startsWith(run)),
-        `the sampler never saw vaultsh ${run}: ${[...sampler.vaultshRuns].join(" | ")}`,
-      );
-    }
-    assert.deepEqual(
-      sampler.hits.map((line) => `${line.slice(0, 80)}…: ${leaks(line, secrets).join(", ")}`),
-      [],
-      "a secret in some process's argv",
-    );
+    assertNoArgvLeak(sampler, secrets, [
+      "add jumpuser",
+      "use account_b",
+      "hook",
+      "pin account_a",
+      "exec account_c",
+    ]);
     // the MFA session, account_b, account_a, account_c and its renewal
     assert.equal(issued.length, 5, `${issued.length} sessions issued`);
     assert.ok(codes.length >= 1);
@@ -234,14 +204,11 @@ Deno.test({
     const history = `${box.home}/.bash_history`;
     assert.ok(files.some((entry) => entry.path === history), "the history file is searched");
     assert.match(await Deno.readTextFile(history), /vaultsh use account_c/);
-    for (const { path } of files) {
-      const text = new TextDecoder("latin1").decode(await Deno.readFile(path));
-      assert.deepEqual(leaks(text, secrets), [], `${path} holds a secret`);
-    }
+    await assertNoFileLeak(files, secrets);
 
     // ---- stderr, the debug trace, the scrollback ----------------------------------------------
     assert.equal(serverLogs.length, 1, "the server's log was read");
-    const stderr = [...stderrs, ...serverLogs].join("");
+    const stderr = [...runs.stderrs, ...serverLogs].join("");
     assert.match(stderr, /vaultsh\[debug\]: /, "the debug trace was on");
     assert.deepEqual(leaks(stderr, secrets), [], "a secret on stderr or in the debug trace");
     // the user's own typing at the MFA prompt, echoed; nothing else on the screen is exempt
@@ -251,7 +218,7 @@ Deno.test({
     assert.match(scrollback, /vaultsh\[debug\]: /, "the hooks' debug trace is on the screen");
     assert.deepEqual(leaks(scrollback, secrets), [], "a secret on the terminal");
     // the products did carry secrets: the search would have seen them
-    assert.ok(leaks(products.join(""), secrets).length >= 3, "the products hold no secret?");
+    assert.ok(leaks(runs.products.join(""), secrets).length >= 3, "the products hold no secret?");
 
     // ---- permissions ---------------------------------------------------------------------------
     assert.deepEqual(serverEntries.map((entry) => entry.kind).sort(), ["file", "other"]);

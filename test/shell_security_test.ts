@@ -7,6 +7,7 @@
  *   file under HOME or TMPDIR (the keyring's own encrypted storage aside), or a shell variable.
  */
 import assert from "node:assert/strict";
+import { ArgvSampler } from "./support/audit_argv_sampler.ts";
 import { needs } from "./support/needs.ts";
 import { Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
 import {
@@ -322,49 +323,6 @@ for (const shell of SHELLS) {
   });
 }
 
-/** Reads every process's argv, as `ps -eo args` does, and collects those holding a secret. */
-class ArgvSampler {
-  samples = 0;
-  readonly hits: string[] = [];
-  /** Command lines that ran `vaultsh hook`: proof the sampler saw the hooks at work. */
-  readonly hooks = new Set<string>();
-  #running = true;
-  #done: Promise<void>;
-
-  constructor(secrets: () => readonly string[]) {
-    this.#done = this.#loop(secrets);
-  }
-
-  async #loop(secrets: () => readonly string[]): Promise<void> {
-    const decoder = new TextDecoder();
-    while (this.#running) {
-      const list = secrets();
-      for await (const entry of Deno.readDir("/proc")) {
-        if (!/^\d+$/.test(entry.name)) continue;
-        let args: string;
-        try {
-          args = decoder.decode(await Deno.readFile(`/proc/${entry.name}/cmdline`));
-        } catch {
-          continue; // gone meanwhile
-        }
-        if (args === "") continue;
-        const line = args.replaceAll("\0", " ");
-        if (/\bmain\.[jt]s hook\b|\/vaultsh hook\b/.test(line)) this.hooks.add(entry.name);
-        for (const secret of list) {
-          if (line.includes(secret)) this.hits.push(line);
-        }
-      }
-      this.samples++;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.#running = false;
-    await this.#done;
-  }
-}
-
 /** Where each shell keeps its history. */
 function historyFile(shell: ShellName, box: Sandbox): string {
   if (shell === "zsh") return `${box.home}/.zsh_history`;
@@ -399,7 +357,7 @@ for (const shell of SHELLS) {
       ];
       // a made-up secret put into an argv on purpose: proof the sampler finds what it looks for
       const control = `control-${crypto.randomUUID()}`;
-      const sampler = new ArgvSampler(() => [control, ...secrets(), ...keyIds()]);
+      const sampler = new ArgvSampler(() => [...secrets(), ...keyIds()], control);
       let sh: ShellSession | undefined;
       let screen = "";
       try {
@@ -445,16 +403,10 @@ for (const shell of SHELLS) {
         await sh?.close();
       }
       assert.ok(sampler.samples > 20, `only ${sampler.samples} samples of argv`);
-      assert.ok(sampler.hooks.size >= 2, "the sampler saw the hooks run vaultsh");
-      assert.ok(
-        sampler.hits.some((line) => line.includes(control)),
-        "the sampler missed the control",
-      );
-      assert.deepEqual(
-        sampler.hits.filter((line) => !line.includes(control)),
-        [],
-        "a secret in some process's argv",
-      );
+      const hooks = [...sampler.vaultshProcesses.values()].filter((run) => /^hook\b/.test(run));
+      assert.ok(hooks.length >= 2, "the sampler saw the hooks run vaultsh");
+      assert.ok(sampler.sawControl, "the sampler missed the control");
+      assert.deepEqual(sampler.hits, [], "a secret in some process's argv");
 
       const history = await Deno.readTextFile(historyFile(shell, box));
       assert.match(history, /vaultsh use account_c/, "the history file has the commands");

@@ -10,6 +10,7 @@ import { needs } from "./support/needs.ts";
 import { type RunResult, Sandbox } from "./support/sandbox.ts";
 import { SsoServer } from "./support/sso_server.ts";
 import {
+  addChainedRole,
   refreshes,
   SESSION,
   signIns,
@@ -145,13 +146,7 @@ Deno.test({
 
 Deno.test("a role whose source_profile is an SSO profile is assumed with its role credentials, capped at 1h", async () => {
   await using sandbox = await box();
-  sts.addRole({
-    account: "444444444444",
-    name: "deploy",
-    trustedAccounts: ["111111111111"],
-    requireMfa: false,
-    maxSessionDuration: 43200,
-  });
+  addChainedRole(sts);
   await sandbox.writeConfig(
     ssoConfig(sso) +
       "\n[profile deploy]\nsource_profile = dev\nrole_arn = arn:aws:iam::444444444444:role/deploy\n",

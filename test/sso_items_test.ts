@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { clearSessions } from "../src/credentials/clear_sessions.ts";
 import { formatSessionName, parseSessionName } from "../src/credentials/session_name.ts";
-import { MemoryKeychain } from "../src/keychain/memory_keychain.ts";
+import { MemoryKeychain } from "./support/memory_keychain.ts";
 import type { SsoSessionConfig } from "../src/aws/sso_config.ts";
 import { roleCredentialItems, roleCredentialsKey, SsoItems } from "../src/sso/sso_items.ts";
 

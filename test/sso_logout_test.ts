@@ -8,6 +8,7 @@ import type { SsoProfileConfig } from "../src/aws/sso_config.ts";
 import { roleCredentialsKey } from "../src/sso/sso_items.ts";
 import { ssoLogout } from "../src/sso/sso_logout.ts";
 import { type SsoFixture, ssoFixture } from "./support/sso_fixture.ts";
+import { awsCliSignIn } from "./support/sso_steps.ts";
 
 async function credentialsFor(sso: SsoFixture, profile: SsoProfileConfig) {
   return await new CachedProvider({
@@ -79,21 +80,7 @@ Deno.test("ssoLogout() signs out at AWS, forgets the session's tokens and cached
 
 Deno.test("ssoLogout() signs out a valid AWS CLI token too, and leaves its file to the AWS CLI", async () => {
   await using sso = await ssoFixture();
-  const client = sso.server.sso.addClient({
-    clientName: "botocore",
-    scopes: [],
-    grantTypes: [],
-    redirectUris: [],
-    issuerUrl: undefined,
-    issuedAt: 0,
-    secretExpiresAt: Math.floor(sso.clock.ms / 1000) + 86400,
-  });
-  const { access } = sso.server.sso.signIn(
-    client,
-    sso.server.startUrl,
-    [],
-    sso.clock.ms + 3600_000,
-  );
+  const { access } = awsCliSignIn(sso.server, []);
   const file = awsCliCacheFile(sso.cacheDir, sso.session);
   await Deno.writeTextFile(
     file,

@@ -18,19 +18,15 @@
  */
 import assert from "node:assert/strict";
 import { ArgvSampler } from "./support/audit_argv_sampler.ts";
+import { assertNoArgvLeak, assertNoFileLeak, AuditedRuns, leaks } from "./support/audit_search.ts";
 import { listTree } from "./support/audit_tree.ts";
 import { needs } from "./support/needs.ts";
-import { type RunOptions, type RunResult, Sandbox } from "./support/sandbox.ts";
+import { Sandbox } from "./support/sandbox.ts";
 import { KEYRING, MIN_TTL, writeMarker } from "./support/shell_steps.ts";
 import { SsoServer } from "./support/sso_server.ts";
 import { refreshes, scriptedBrowser, SESSION, ssoConfig, ssoEnv } from "./support/sso_steps.ts";
 import { StsServer } from "./support/sts_server.ts";
 import { ShellSession } from "./support/tmux.ts";
-
-/** The names of the secrets `text` holds (never their values). */
-function leaks(text: string, secrets: ReadonlyMap<string, string>): string[] {
-  return [...secrets].filter(([secret]) => text.includes(secret)).map(([, name]) => name);
-}
 
 Deno.test({
   name: "an SSO scenario with VAULTSH_DEBUG=1 leaves no token, client secret, code or credential " +
@@ -76,17 +72,9 @@ Deno.test({
     const keyrings = `${box.env.XDG_DATA_HOME}/keyrings`;
     const roots = [box.home, box.env.TMPDIR!, runtime];
 
-    const stderrs: string[] = [];
-    const products: string[] = [];
-    const vaultsh = async (args: string[], options: RunOptions = {}): Promise<RunResult> => {
-      const result = await box.vaultsh(args, options);
-      stderrs.push(result.stderr);
-      products.push(result.stdout);
-      assert.equal(result.code, 0, `vaultsh ${args.join(" ")}: ${result.stderr}`);
-      return result;
-    };
+    const runs = new AuditedRuns(box);
     const marker = await writeMarker(`${box.home}/proj`, "dev\n");
-    await vaultsh(["allow", marker]);
+    await runs.vaultsh(["allow", marker]);
 
     const control = `control-${crypto.randomUUID()}`;
     const sampler = new ArgvSampler(() => [...secrets().keys()], control);
@@ -125,16 +113,12 @@ Deno.test({
         await sh.run("vaultsh exec prod -- sh -c 'test -n \"$AWS_SESSION_TOKEN\" && echo exec-ok'"),
         /exec-ok/,
       );
-      await vaultsh(["export", "dev"]);
-      await vaultsh(["export", "prod", "--format", "json"]);
-      const server = await vaultsh(["server", "--detach", "prod"]);
+      await runs.vaultsh(["export", "dev"]);
+      await runs.vaultsh(["export", "prod", "--format", "json"]);
+      const server = await runs.vaultsh(["server", "--detach", "prod"]);
       serverStarted = true;
-      const uri = /^AWS_CONTAINER_CREDENTIALS_FULL_URI=(.+)$/m.exec(server.stdout)?.[1];
-      const token = /^AWS_CONTAINER_AUTHORIZATION_TOKEN=(.+)$/m.exec(server.stdout)?.[1];
-      assert.ok(uri !== undefined && token !== undefined, server.stdout);
+      const { token } = await runs.askServer(server);
       extra.set(token, "the credential server's bearer token");
-      const answer = await fetch(uri, { headers: { authorization: token } });
-      assert.equal(answer.status, 200, await answer.text());
 
       assert.match(await sh.run(`vaultsh sso populate ${SESSION}`), /added 2 profiles/);
       assert.match(await sh.run(`vaultsh sso logout ${SESSION}`), /signed out of /);
@@ -156,37 +140,27 @@ Deno.test({
     assert.ok(sso.sso.authorizations().some((request) => request.code !== undefined));
 
     // ---- argv ----------------------------------------------------------------------------------
-    assert.ok(sampler.samples > 50, `only ${sampler.samples} passes over /proc`);
-    assert.ok(sampler.sawControl, "the sampler missed the control argv");
-    for (const run of ["use dev", "hook", "sso populate", "sso login --use-device-code"]) {
-      assert.ok(
-        [...sampler.vaultshRuns].some((line) => line.startsWith(run)),
-        `the sampler never saw vaultsh ${run}: ${[...sampler.vaultshRuns].join(" | ")}`,
-      );
-    }
-    assert.deepEqual(
-      sampler.hits.map((line) => `${line.slice(0, 80)}…: ${leaks(line, all).join(", ")}`),
-      [],
-      "a secret in some process's argv",
-    );
+    assertNoArgvLeak(sampler, all, [
+      "use dev",
+      "hook",
+      "sso populate",
+      "sso login --use-device-code",
+    ]);
 
     // ---- files ---------------------------------------------------------------------------------
     const files = (await Promise.all(roots.map((root) => listTree(root)))).flat().filter((entry) =>
       entry.kind === "file" && !entry.path.startsWith(`${keyrings}/`)
     );
     assert.ok(files.some((entry) => entry.path === `${box.home}/.bash_history`));
-    for (const { path } of files) {
-      const text = new TextDecoder("latin1").decode(await Deno.readFile(path));
-      assert.deepEqual(leaks(text, all), [], `${path} holds a secret`);
-    }
+    await assertNoFileLeak(files, all);
 
     // ---- stderr, the debug trace, the scrollback -----------------------------------------------
-    const stderr = stderrs.join("");
+    const stderr = runs.stderrs.join("");
     assert.match(stderr + screen, /vaultsh\[debug\]: sso-session demo|sso oidc CreateToken/);
     assert.deepEqual(leaks(stderr, all), [], "a secret on stderr or in the debug trace");
     assert.match(screen, /vaultsh\[debug\]: /, "the debug trace is on the screen");
     assert.deepEqual(leaks(screen, all), [], "a secret on the terminal");
     // the products did carry secrets: the search would have seen them
-    assert.ok(leaks(products.join(""), all).length >= 4, "the products hold no secret?");
+    assert.ok(leaks(runs.products.join(""), all).length >= 4, "the products hold no secret?");
   },
 });

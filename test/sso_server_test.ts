@@ -16,6 +16,7 @@ import {
 } from "@aws-sdk/client-sso-oidc";
 import {
   GetRoleCredentialsCommand,
+  type GetRoleCredentialsCommandOutput,
   ListAccountRolesCommand,
   ListAccountsCommand,
   LogoutCommand,
@@ -23,27 +24,22 @@ import {
 } from "@aws-sdk/client-sso";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ACCOUNT_ACCESS_SCOPE, SsoServer, type SsoServerOptions } from "./support/sso_server.ts";
+import { spawnLocalEndpoint } from "./support/local_endpoint.ts";
+import { FakeClock } from "./support/sso_fixture.ts";
+import { addChainedRole } from "./support/sso_steps.ts";
 import { needs } from "./support/needs.ts";
 import { runProgram } from "./support/run_program.ts";
 import { StsServer } from "./support/sts_server.ts";
 
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
-/** A clock the test moves by hand: no test here sleeps. */
-class FakeClock {
-  ms = Date.parse("2026-11-29T12:00:00Z");
-  readonly now = () => this.ms;
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
-
+/** A server on a clock the test moves by hand (FakeClock): no test here sleeps. */
 async function withServer(
   options: SsoServerOptions,
   fn: (server: SsoServer, clock: FakeClock) => Promise<void>,
 ): Promise<void> {
   const clock = new FakeClock();
-  const server = new SsoServer({ clock: clock.now, ...options });
+  const server = new SsoServer({ clock: clock.nowMs, ...options });
   try {
     await fn(server, clock);
   } finally {
@@ -131,12 +127,25 @@ function refreshWith(server: SsoServer, client: RegisterClientCommandOutput, tok
   );
 }
 
-/** A full device-code sign-in, approved by the stand-in user. */
-async function signIn(server: SsoServer, clock: FakeClock, scopes?: string[]) {
+/** GetRoleCredentials through SSOClient. */
+function roleCredentials(
+  server: SsoServer,
+  accessToken: string,
+  accountId: string,
+  roleName: string,
+): Promise<GetRoleCredentialsCommandOutput> {
+  return portal(server, new GetRoleCredentialsCommand({ accessToken, accountId, roleName }));
+}
+
+/**
+ * A full device-code sign-in, approved by the stand-in user. On a FakeClock the poll waits the
+ * interval out; on the real clock it comes at once (the first poll may).
+ */
+async function signIn(server: SsoServer, clock?: FakeClock, scopes?: string[]) {
   const client = await register(server, scopes);
   const device = await startDevice(server, client);
   server.approve(device.userCode!);
-  clock.advance(device.interval!);
+  clock?.advance(device.interval!);
   const token = await pollToken(server, client, device);
   return { client, token };
 }
@@ -404,18 +413,8 @@ Deno.test("GetRoleCredentials through SSOClient gives credentials the local STS 
   await using sts = new StsServer({ world: "empty" });
   // the real clock: STS checks the credentials' expiry against its own
   await withServer({ world: sts.world, clock: Date.now }, async (server) => {
-    const client = await register(server);
-    const device = await startDevice(server, client);
-    server.approve(device.userCode!);
-    const token = await pollToken(server, client, device);
-    const out = await portal<{ roleCredentials?: Record<string, unknown> }>(
-      server,
-      new GetRoleCredentialsCommand({
-        accessToken: token.accessToken!,
-        accountId: "111111111111",
-        roleName: "ReadOnlyAccess",
-      }),
-    );
+    const { token } = await signIn(server);
+    const out = await roleCredentials(server, token.accessToken!, "111111111111", "ReadOnlyAccess");
     const credentials = out.roleCredentials as {
       accessKeyId: string;
       secretAccessKey: string;
@@ -462,26 +461,12 @@ Deno.test("the portal refuses unassigned roles (ForbiddenException) and bad toke
   await withServer({}, async (server, clock) => {
     const { token } = await signIn(server, clock);
     await rejectsWith(
-      portal(
-        server,
-        new GetRoleCredentialsCommand({
-          accessToken: token.accessToken!,
-          accountId: "222222222222",
-          roleName: "AdministratorAccess",
-        }),
-      ),
+      roleCredentials(server, token.accessToken!, "222222222222", "AdministratorAccess"),
       "ForbiddenException",
       403,
     );
     const credentials = (accessToken: string) =>
-      portal(
-        server,
-        new GetRoleCredentialsCommand({
-          accessToken,
-          accountId: "111111111111",
-          roleName: "ReadOnlyAccess",
-        }),
-      );
+      roleCredentials(server, accessToken, "111111111111", "ReadOnlyAccess");
     await rejectsWith(credentials("aoa-made-up"), "UnauthorizedException", 401);
     clock.advance(3600);
     await rejectsWith(credentials(token.accessToken!), "UnauthorizedException", 401);
@@ -565,14 +550,7 @@ Deno.test("the request log holds no token, secret or code", async () => {
   await withServer({}, async (server, clock) => {
     const { client, token } = await signIn(server, clock);
     await refreshWith(server, client, token.refreshToken!);
-    await portal(
-      server,
-      new GetRoleCredentialsCommand({
-        accessToken: token.accessToken!,
-        accountId: "111111111111",
-        roleName: "ReadOnlyAccess",
-      }),
-    );
+    await roleCredentials(server, token.accessToken!, "111111111111", "ReadOnlyAccess");
     const log = JSON.stringify(server.calls);
     const device = server.sso.devices()[0]!;
     for (
@@ -592,24 +570,7 @@ Deno.test("the request log holds no token, secret or code", async () => {
 const LOCAL_ENDPOINT = new URL("./support/local_endpoint.ts", import.meta.url).pathname;
 
 Deno.test("deno task sts serves SSO too: with --sso-approve a sign-in and GetRoleCredentials work at the printed endpoints", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", LOCAL_ENDPOINT, "--sso-approve"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  let banner = "";
-  const reader = child.stdout.getReader();
-  const decoder = new TextDecoder();
-  try {
-    while (!banner.includes("Ctrl-C")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      banner += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    await reader.cancel();
-  }
+  const { child, banner } = await spawnLocalEndpoint(["--sso-approve"]);
   try {
     const field = (label: string) => new RegExp(`^${label}\\s+(\\S+)`, "m").exec(banner)?.[1];
     const oidcUrl = field("SSO OIDC")!;
@@ -792,23 +753,15 @@ Deno.test("role credentials from the portal assume roles at the local STS, cappe
   await using sts = new StsServer({ world: "empty" });
   await using server = new SsoServer({ world: sts.world });
   server.userWill({ decision: "approve" });
-  sts.addRole({
-    account: "444444444444",
-    name: "deploy",
-    trustedAccounts: ["111111111111"],
-    requireMfa: false,
-    maxSessionDuration: 43200,
-  });
+  addChainedRole(sts);
   const client = await register(server);
   const device = await startDevice(server, client);
   const token = await pollToken(server, client, device);
-  const out = await portal<{ roleCredentials?: Record<string, string> }>(
+  const out = await roleCredentials(
     server,
-    new GetRoleCredentialsCommand({
-      accessToken: token.accessToken!,
-      accountId: "111111111111",
-      roleName: "AdministratorAccess",
-    }),
+    token.accessToken!,
+    "111111111111",
+    "AdministratorAccess",
   );
   const c = out.roleCredentials!;
   const stsClient = new STSClient({

@@ -8,6 +8,7 @@ import { VaultshError } from "../src/errors.ts";
 import { awsCliCacheFile } from "../src/sso/aws_cli_cache.ts";
 import { SsoTokenSource } from "../src/sso/sso_token_source.ts";
 import { ssoFixture } from "./support/sso_fixture.ts";
+import { awsCliSignIn } from "./support/sso_steps.ts";
 
 /** The keychain's sso.Token items, parsed. */
 function tokenItems(keychain: { items: Map<string, string> }) {
@@ -249,21 +250,7 @@ async function cliSignIn(
   sso: Awaited<ReturnType<typeof ssoFixture>>,
   options: { key?: string; expiresAt?: string; startUrl?: string } = {},
 ) {
-  const client = sso.server.sso.addClient({
-    clientName: "botocore-client-dev",
-    scopes: ["sso:account:access"],
-    grantTypes: [],
-    redirectUris: [],
-    issuerUrl: undefined,
-    issuedAt: Math.floor(sso.clock.ms / 1000),
-    secretExpiresAt: Math.floor(sso.clock.ms / 1000) + 90 * 86400,
-  });
-  const { access, refresh } = sso.server.sso.signIn(
-    client,
-    sso.server.startUrl,
-    client.scopes,
-    sso.clock.ms + 3600_000,
-  );
+  const { client, access, refresh } = awsCliSignIn(sso.server, ["sso:account:access"]);
   const expiresAt = options.expiresAt ??
     new Date(access.expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z");
   const file = awsCliCacheFile(sso.cacheDir, {

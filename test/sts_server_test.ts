@@ -15,6 +15,7 @@ import {
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { spawnLocalEndpoint } from "./support/local_endpoint.ts";
 import { needs } from "./support/needs.ts";
 import { runProgram, type RunResult } from "./support/run_program.ts";
 import { StsServer } from "./support/sts_server.ts";
@@ -1211,28 +1212,7 @@ Deno.test({
     "local_endpoint.ts as a main module prints working keys, MFA seed and oathtool line, and stops on Ctrl-C",
   ...needs("oathtool"),
   fn: async () => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        new URL("./support/local_endpoint.ts", import.meta.url).pathname,
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    let banner = "";
-    const reader = child.stdout.getReader();
-    const decoder = new TextDecoder();
-    try {
-      while (!banner.includes("Ctrl-C")) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        banner += decoder.decode(value, { stream: true });
-      }
-    } finally {
-      await reader.cancel();
-    }
+    const { child, banner } = await spawnLocalEndpoint();
     try {
       const field = (label: string) => new RegExp(`^${label}\\s+(\\S+)$`, "m").exec(banner)?.[1];
       const url = field("endpoint");

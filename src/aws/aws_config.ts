@@ -32,8 +32,9 @@ export class AwsConfig {
    * Reads both files. A missing file is an empty one; an unreadable one (permissions, a
    * directory) is a VaultshError naming it.
    */
-  static async load(settings: Settings): Promise<AwsConfig> {
-    return new AwsConfig(await readConfigFiles(settings), settings);
+  static load(settings: Settings): Promise<AwsConfig> {
+    // the reading is synchronous (see readConfigFiles); a failure still arrives as a rejection
+    return Promise.resolve().then(() => new AwsConfig(readConfigFiles(settings), settings));
   }
 
   /** The config file's path for messages, home shown as `~`. */

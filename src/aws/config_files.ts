@@ -50,15 +50,13 @@ const LOADER_BLOCKLIST = ["__proto__", "profile __proto__"];
  * Reads both files. A missing file is an empty one; an unreadable or oversized one is a
  * VaultshError naming it.
  */
-export async function readConfigFiles(settings: Settings): Promise<ConfigFiles> {
+export function readConfigFiles(settings: Settings): ConfigFiles {
   const configFile = expandHome(settings.awsConfigFile, settings.home);
   const credentialsFile = expandHome(settings.awsCredentialsFile, settings.home);
   const configShown = displayPath(configFile, settings.home);
   const credentialsShown = displayPath(credentialsFile, settings.home);
-  const [configText, credentialsText] = await Promise.all([
-    readCapped(configFile, `config ${configShown}`),
-    readCapped(credentialsFile, `credentials file ${credentialsShown}`),
-  ]);
+  const configText = readCapped(configFile, `config ${configShown}`);
+  const credentialsText = readCapped(credentialsFile, `credentials file ${credentialsShown}`);
   const config = parseIni(configText ?? "");
   const credentialsIni = parseIni(credentialsText ?? "");
 
@@ -153,21 +151,25 @@ function lowerCaseKeys(section: ReadonlyMap<string, string>): Section {
  * The file's text, undefined when it does not exist. Reads at most one byte past the cap, so a
  * huge file (or /dev/zero named by AWS_CONFIG_FILE) costs nothing before it is refused.
  */
-async function readCapped(path: string, what: string): Promise<string | undefined> {
+/**
+ * Synchronous on purpose: every cache hit reads these two small files, and each asynchronous
+ * open, stat and read is a round trip through Deno's thread pool that a busy machine makes slow.
+ */
+function readCapped(path: string, what: string): string | undefined {
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path);
+    file = Deno.openSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw new VaultshError(what, `cannot read it: ${ioFailure(error)}`, { cause: error });
   }
   try {
-    if ((await file.stat()).size > MAX_CONFIG_BYTES) throw tooLarge(what);
+    if (file.statSync().size > MAX_CONFIG_BYTES) throw tooLarge(what);
     const chunks: Uint8Array[] = [];
     let total = 0;
     const buffer = new Uint8Array(64 * 1024);
     while (true) {
-      const read = await file.read(buffer);
+      const read = file.readSync(buffer);
       if (read === null) break;
       total += read;
       if (total > MAX_CONFIG_BYTES) throw tooLarge(what);

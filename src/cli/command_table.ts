@@ -1,40 +1,28 @@
 /**
  * The command table: every command, its arguments and options, and what it runs. Help, the
- * parser, did-you-mean and the shell completions all read it. A row imports its command module
- * only when it runs, so `vaultsh list` never loads the AWS SDK and `vaultsh export` loads no
- * other command.
+ * parser, did-you-mean and the shell completions all read it; the longer option lists are in
+ * command_options.ts. A row imports its command module only when it runs, so `vaultsh list`
+ * never loads the AWS SDK and `vaultsh export` loads no other command.
  */
 import { type CommandRow, defineCommand, defineGroup } from "./command_spec.ts";
 import {
-  BACKEND,
-  CREDENTIAL_OPTIONS,
-  credentialFlags,
-  durationFlag,
-  FORCE,
-  MFA_TOKEN,
-  NO_SESSION,
-  REGION,
-} from "./shared_options.ts";
+  ADD_OPTIONS,
+  ALLOW_OPTIONS,
+  DOCTOR_OPTIONS,
+  EXPORT_OPTIONS,
+  IMPORT_OPTIONS,
+  LIST_OPTIONS,
+  LOGIN_OPTIONS,
+  POPULATE_OPTIONS,
+  ROTATE_OPTIONS,
+  SERVER_OPTIONS,
+  SIGN_IN_OPTIONS,
+  USE_OPTIONS,
+} from "./command_options.ts";
+import { BACKEND, CREDENTIAL_OPTIONS, credentialFlags, FORCE } from "./shared_options.ts";
 
 /** The shells `init` supports. */
 export const SHELL_WORDS = ["zsh", "bash", "fish"] as const;
-
-/** How an IAM Identity Center sign-in reaches the browser. */
-const SIGN_IN_OPTIONS = {
-  noBrowser: {
-    kind: "flag",
-    long: "--no-browser",
-    description: "print the sign-in URL and code without opening a browser",
-  },
-  useDeviceCode: {
-    kind: "flag",
-    long: "--use-device-code",
-    description: "sign in with a code on another device, even where a browser opens here",
-  },
-} as const;
-
-/** What `export --format` takes. */
-export const FORMAT_WORDS = ["env", "export-env", "json", "ini"] as const;
 
 export const COMMANDS: readonly CommandRow[] = [
   defineCommand({
@@ -59,19 +47,7 @@ export const COMMANDS: readonly CommandRow[] = [
       "switch this shell to the profile's credentials (through the shell integration); " +
       "without a profile, pick one on the terminal",
     args: [{ name: "profile", complete: "profile" }],
-    options: {
-      off: {
-        kind: "flag",
-        long: "--off",
-        description: "drop them (inside a marked tree: until you leave it)",
-      },
-      server: {
-        kind: "flag",
-        long: "--server",
-        description: "serve them from the local credential server instead of exporting keys",
-      },
-      ...CREDENTIAL_OPTIONS,
-    },
+    options: USE_OPTIONS,
     run: async ([profile], options) => {
       const { useCommand } = await import("../commands/use.ts");
       await useCommand(profile, {
@@ -95,15 +71,10 @@ export const COMMANDS: readonly CommandRow[] = [
     name: "allow",
     description: "trust the .awsvault marker governing a path (default: the current directory)",
     args: [{ name: "path", complete: "path" }],
-    options: {
-      force: {
-        ...FORCE,
-        description: "allow a marker owned by another user or in a world-writable directory",
-      },
-    },
+    options: ALLOW_OPTIONS,
     run: async ([path], options) => {
       const { trustCommand } = await import("../commands/trust.ts");
-      await trustCommand("allow", path, undefined, options);
+      await trustCommand("allow", path, options);
     },
   }),
   defineCommand({
@@ -146,15 +117,7 @@ export const COMMANDS: readonly CommandRow[] = [
       description: "profile name (added to the AWS config if missing)",
       complete: "profile",
     }],
-    options: {
-      env: {
-        kind: "flag",
-        long: "--env",
-        description: "read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment",
-      },
-      force: { ...FORCE, description: "replace a key already stored, without asking" },
-      backend: BACKEND,
-    },
+    options: ADD_OPTIONS,
     run: async ([profile], options) => {
       const { addCommand } = await import("../commands/add.ts");
       await addCommand(profile, options);
@@ -165,16 +128,7 @@ export const COMMANDS: readonly CommandRow[] = [
     aliases: ["ls"],
     description: "list profiles, stored keys and cached sessions",
     args: [],
-    options: {
-      names: { kind: "flag", long: "--names", description: "print profile names only" },
-      ssoSessions: {
-        kind: "flag",
-        long: "--sso-sessions",
-        description: "print [sso-session] names only (for completion)",
-        hidden: true,
-      },
-      backend: BACKEND,
-    },
+    options: LIST_OPTIONS,
     run: async (_, options) => {
       const { listCommand } = await import("../commands/list.ts");
       await listCommand(options);
@@ -214,18 +168,7 @@ export const COMMANDS: readonly CommandRow[] = [
     description:
       "print the profile's credentials (env lines, export lines, credential_process JSON, or ini)",
     args: [{ name: "profile", required: true, complete: "profile" }],
-    options: {
-      format: {
-        // not -f: that is --force wherever it exists
-        kind: "value",
-        long: "--format",
-        value: "format",
-        description: "env, export-env, json or ini",
-        default: "env",
-        complete: FORMAT_WORDS,
-      },
-      ...CREDENTIAL_OPTIONS,
-    },
+    options: EXPORT_OPTIONS,
     run: async ([profile], options) => {
       const { exportCommand } = await import("../commands/export.ts");
       await exportCommand(profile, options.format, credentialFlags(options));
@@ -256,35 +199,7 @@ export const COMMANDS: readonly CommandRow[] = [
     name: "server",
     description: "serve a profile's credentials to SDKs on 127.0.0.1 (ECS container protocol)",
     args: [{ name: "profile", complete: "profile" }],
-    options: {
-      region: REGION,
-      mfaToken: {
-        ...MFA_TOKEN,
-        description: "MFA code for the first fetch, instead of prompting",
-      },
-      idle: {
-        kind: "value",
-        long: "--idle",
-        value: "duration",
-        description:
-          "exit after this long without requests (0: never; default: VAULTSH_SERVER_IDLE, else 15m in the background, never in the foreground)",
-        parse: durationFlag("zero allowed"),
-      },
-      detach: {
-        kind: "flag",
-        long: "--detach",
-        description: "start (or reuse) the shared background server, print its variables",
-      },
-      stop: { kind: "flag", long: "--stop", description: "stop the profile's running servers" },
-      list: { kind: "flag", long: "--list", description: "list the running servers" },
-      background: {
-        kind: "flag",
-        long: "--background",
-        description: "internal: the server ensureServer starts",
-        hidden: true,
-      },
-      backend: BACKEND,
-    },
+    options: SERVER_OPTIONS,
     run: async ([profile], options) => {
       const { serverCommand } = await import("../commands/server.ts");
       await serverCommand(profile, options);
@@ -294,21 +209,7 @@ export const COMMANDS: readonly CommandRow[] = [
     name: "login",
     description: "AWS console sign-in URL for the profile (opens a browser unless --stdout)",
     args: [{ name: "profile", required: true, complete: "profile" }],
-    options: {
-      stdout: {
-        kind: "flag",
-        short: "-s",
-        long: "--stdout",
-        description: "print the sign-in URL instead of opening a browser",
-      },
-      path: {
-        kind: "value",
-        long: "--path",
-        value: "path",
-        description: "console page to open, e.g. s3/home",
-      },
-      ...CREDENTIAL_OPTIONS,
-    },
+    options: LOGIN_OPTIONS,
     afterHelp:
       "\nA role profile signs in as the role. An IAM user without a role signs in through\n" +
       "GetFederationToken with an allow-all session policy (so: with the user's own\n" +
@@ -332,21 +233,7 @@ export const COMMANDS: readonly CommandRow[] = [
       description: "the profile whose key (or whose source_profile's key) to rotate",
       complete: "profile",
     }],
-    options: {
-      session: {
-        ...NO_SESSION,
-        description: "call IAM with the key itself, not an MFA session",
-      },
-      mfaToken: MFA_TOKEN,
-      wait: {
-        kind: "value",
-        long: "--wait",
-        value: "duration",
-        description: "how long to wait for IAM to accept the new key (default 30s)",
-        parse: durationFlag("positive"),
-      },
-      backend: BACKEND,
-    },
+    options: ROTATE_OPTIONS,
     run: async ([profile], options) => {
       const { rotateCommand } = await import("../commands/rotate.ts");
       await rotateCommand(profile, {
@@ -368,17 +255,7 @@ export const COMMANDS: readonly CommandRow[] = [
         description: "only these (default: every long-term key aws-vault stores)",
       },
     ],
-    options: {
-      force: { ...FORCE, description: "replace keys vaultsh already stores" },
-      from: {
-        kind: "value",
-        long: "--from",
-        value: "backend",
-        description: "aws-vault's backend: secret-service or file (default: both)",
-        complete: ["secret-service", "file"],
-      },
-      backend: BACKEND,
-    },
+    options: IMPORT_OPTIONS,
     run: async ([tool, profiles], options) => {
       const { importCommand } = await import("../commands/import.ts");
       await importCommand(tool, profiles, options);
@@ -425,21 +302,7 @@ export const COMMANDS: readonly CommandRow[] = [
           description: "the [sso-session] whose accounts and roles to add",
           complete: "sso-session",
         }],
-        options: {
-          dryRun: {
-            kind: "flag",
-            long: "--dry-run",
-            description: "print the sections instead of adding them",
-          },
-          region: {
-            kind: "value",
-            long: "--region",
-            value: "region",
-            description: "a region line for each new profile",
-          },
-          ...SIGN_IN_OPTIONS,
-          backend: BACKEND,
-        },
+        options: POPULATE_OPTIONS,
         afterHelp:
           "\nNames come from the account name and the role (development-readonlyaccess);\n" +
           "existing sections are left exactly as they are, and a second run adds nothing.\n",
@@ -454,10 +317,7 @@ export const COMMANDS: readonly CommandRow[] = [
     name: "doctor",
     description: "check config, keychain, shell integration, markers and the installed binary",
     args: [],
-    options: {
-      json: { kind: "flag", long: "--json", description: "print JSON" },
-      backend: BACKEND,
-    },
+    options: DOCTOR_OPTIONS,
     run: async (_, options) => {
       const { doctorCommand } = await import("../commands/doctor.ts");
       return await doctorCommand(options);

@@ -4,11 +4,9 @@
  */
 import type { CredentialFlags } from "../credentials/credential_flags.ts";
 import { UsageError } from "../errors.ts";
+import { BACKENDS } from "../keychain/keychain.ts";
 import { parseDuration } from "../util/duration.ts";
 import type { FlagOption, NegatedOption, OptionValues, ValueOption } from "./command_spec.ts";
-
-/** The keychain backends `--backend` names. */
-export const BACKEND_NAMES = ["secret-service", "keychain", "file"] as const;
 
 /**
  * Seconds from a duration flag (`1h`, `90m`, `3600`), through the one duration parser; zero only
@@ -30,7 +28,7 @@ export const BACKEND = {
   long: "--backend",
   value: "name",
   description: "keychain backend: secret-service, keychain or file",
-  complete: BACKEND_NAMES,
+  complete: BACKENDS,
 } as const satisfies ValueOption;
 
 export const DURATION = {

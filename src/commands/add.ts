@@ -18,9 +18,9 @@ export interface AddOptions {
 const ACCESS_KEY_ID = /^AKIA[A-Z0-9]{12,124}$/;
 const SECRET_ACCESS_KEY = /^[A-Za-z0-9/+=]{40}$/;
 
-export async function addCommand(profile: string, options: AddOptions, app?: App): Promise<void> {
+export async function addCommand(profile: string, options: AddOptions): Promise<void> {
   validateProfileName(profile);
-  app ??= App.fromEnv(options);
+  const app = App.fromEnv(options);
   const config = await app.config();
   const source = config.resolve(profile, { allowMissing: true }).sourceProfileName;
   if (source !== undefined) {

@@ -8,9 +8,8 @@ import { stopServers } from "../server/stop_servers.ts";
 export async function clearCommand(
   profile: string | undefined,
   options: { backend?: string | undefined },
-  app?: App,
 ): Promise<void> {
-  app ??= App.fromEnv(options);
+  const app = App.fromEnv(options);
   if (profile !== undefined) await requireKnownProfile(app, profile);
   const keychain = await app.keychain();
   const count = await clearSessions(keychain, profile === undefined ? {} : { profile });

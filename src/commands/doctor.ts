@@ -10,8 +10,8 @@ export interface DoctorOptions {
 }
 
 /** Prints the findings; returns the exit code: 1 when something is broken, warnings alone 0. */
-export async function doctorCommand(options: DoctorOptions, app?: App): Promise<number> {
-  app ??= App.fromEnv(options);
+export async function doctorCommand(options: DoctorOptions): Promise<number> {
+  const app = App.fromEnv(options);
   const findings = await runDoctor(app, options);
   writeStdout(options.json === true ? renderJson(findings) : renderText(findings));
   return summarize(findings).errors > 0 ? 1 : 0;

@@ -16,9 +16,8 @@ export async function execCommand(
   profile: string,
   command: string[],
   flags: CredentialFlags,
-  app?: App,
 ): Promise<number> {
-  app ??= App.fromEnv(flags);
+  const app = App.fromEnv(flags);
   const env = app.settings.env;
   refuseNesting(profile, env);
   const resolved = await resolveCredentials(app, { ...flags, profile, interactive: true });

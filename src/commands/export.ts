@@ -18,7 +18,6 @@ export async function exportCommand(
   profile: string,
   format: string,
   flags: CredentialFlags,
-  app?: App,
 ): Promise<void> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(
@@ -26,7 +25,7 @@ export async function exportCommand(
       `"${format}" is not one of ${EXPORT_FORMATS.join(", ")}`,
     );
   }
-  app ??= App.fromEnv(flags);
+  const app = App.fromEnv(flags);
   const { credentials, region } = await resolveCredentials(app, {
     ...flags,
     profile,

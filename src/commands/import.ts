@@ -7,7 +7,6 @@ export async function importCommand(
   tool: string,
   profiles: string[],
   options: ImportOptions & { backend?: string | undefined },
-  app?: App,
 ): Promise<void> {
   if (tool !== "aws-vault") {
     throw new UsageError(
@@ -16,6 +15,6 @@ export async function importCommand(
       "vaultsh import aws-vault [profile...]",
     );
   }
-  app ??= App.fromEnv(options);
+  const app = App.fromEnv(options);
   await importAwsVault(app, profiles, options);
 }

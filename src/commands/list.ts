@@ -31,8 +31,8 @@ const SHORT_TYPE: Record<SessionName["type"], string> = {
   "sso.GetRoleCredentials": "sso-role",
 };
 
-export async function listCommand(options: ListOptions, app?: App): Promise<void> {
-  app ??= App.fromEnv(options);
+export async function listCommand(options: ListOptions): Promise<void> {
+  const app = App.fromEnv(options);
   const config = await app.config();
   if (options.ssoSessions === true) {
     writeStdout(config.ssoSessionNames().map((name) => name + "\n").join(""));

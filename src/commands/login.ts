@@ -41,9 +41,8 @@ export interface LoginOptions extends CredentialFlags {
 export async function loginCommand(
   profileName: string,
   options: LoginOptions,
-  app?: App,
 ): Promise<void> {
-  app ??= App.fromEnv(options);
+  const app = App.fromEnv(options);
   const { profile } = await resolveProfile(app, { profile: profileName, region: options.region });
   // IAM Identity Center role credentials sign in as they are, like an assumed role's
   const isRole = profile.roleArn !== undefined || profile.sso !== undefined;

@@ -10,9 +10,9 @@ import { TrustStore } from "../marker/trust_store.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { recheckShell } from "../session/recheck_shell.ts";
 
-export async function pinCommand(profile: string, app?: App): Promise<void> {
+export async function pinCommand(profile: string): Promise<void> {
   validateProfileName(profile);
-  app ??= App.fromEnv();
+  const app = App.fromEnv();
   await requireKnownProfile(app, profile);
   const path = `${Deno.cwd()}/${MARKER_FILE}`;
   const content = new TextEncoder().encode(`${profile}\n`);

@@ -15,9 +15,8 @@ export interface RemoveOptions {
 export async function removeCommand(
   profile: string,
   options: RemoveOptions,
-  app?: App,
 ): Promise<void> {
-  app ??= App.fromEnv(options);
+  const app = App.fromEnv(options);
   const keychain = await app.keychain();
   if (await keychain.get(profile) === null) {
     throw new VaultshError(

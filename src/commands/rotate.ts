@@ -7,7 +7,6 @@ export type { RotateOptions };
 export async function rotateCommand(
   profile: string,
   options: RotateOptions,
-  app?: App,
 ): Promise<void> {
-  await rotateKey(app ?? App.fromEnv(options), profile, options);
+  await rotateKey(App.fromEnv(options), profile, options);
 }

@@ -39,14 +39,13 @@ const MODE_WORDS: Readonly<Record<string, string>> = {
 export async function serverCommand(
   profile: string | undefined,
   options: ServerCommandOptions,
-  app?: App,
 ): Promise<void> {
   const modes = [options.detach, options.stop, options.list, options.background]
     .filter((flag) => flag === true).length;
   if (modes > 1) {
     throw new UsageError("server", "--detach, --stop and --list exclude each other");
   }
-  app ??= App.fromEnv(options);
+  const app = App.fromEnv(options);
   const registry = new ServerRegistry(app.settings);
 
   if (options.list === true) {

@@ -14,9 +14,8 @@ export interface SsoLoginOptions extends SignInOptions {
 export async function ssoLoginCommand(
   name: string | undefined,
   options: SsoLoginOptions,
-  app?: App,
 ): Promise<void> {
-  app ??= App.fromEnv(options);
+  const app = App.fromEnv(options);
   const config = await app.config();
   const signIn = name === undefined ? onlySignIn(config, "sso login") : findSignIn(config, name);
   const deps = await appSsoDeps(app, options);

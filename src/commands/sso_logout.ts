@@ -13,9 +13,8 @@ import { ssoLogout } from "../sso/sso_logout.ts";
 export async function ssoLogoutCommand(
   name: string | undefined,
   options: { backend?: string | undefined },
-  app?: App,
 ): Promise<void> {
-  app ??= App.fromEnv(options);
+  const app = App.fromEnv(options);
   const config = await app.config();
   const signIns = name === undefined ? allSignIns(config) : [findSignIn(config, name)];
   if (signIns.length === 0) {

@@ -27,9 +27,8 @@ export interface SsoPopulateOptions extends SignInOptions {
 export async function ssoPopulateCommand(
   sessionName: string,
   options: SsoPopulateOptions,
-  app?: App,
 ): Promise<void> {
-  app ??= App.fromEnv(options);
+  const app = App.fromEnv(options);
   const config = await app.config();
   const session = config.ssoSessionConfig(sessionName);
   const deps = await appSsoDeps(app, options);

@@ -44,9 +44,8 @@ const SOURCES: Record<NonNullable<Status["source"]>, string> = {
 
 export async function statusCommand(
   options: { json?: true | undefined },
-  app?: App,
 ): Promise<void> {
-  app ??= App.fromEnv();
+  const app = App.fromEnv();
   const env = app.settings.env;
   const status = describeStatus(env, Date.now(), await serverState(env));
   writeStdout(

@@ -16,10 +16,9 @@ export interface TrustOptions {
 export async function trustCommand(
   decision: "allow" | "deny",
   path: string | undefined,
-  app?: App,
   options: TrustOptions = {},
 ): Promise<void> {
-  app ??= App.fromEnv();
+  const app = App.fromEnv();
   const marker = await governingMarker(path ?? Deno.cwd());
   const trust = new TrustStore(`${app.settings.dataDir}/trust`);
   if (decision === "allow") {

@@ -13,7 +13,6 @@ import type { CredentialFlags } from "../credentials/credential_flags.ts";
 export async function useCommand(
   profile: string | undefined,
   options: CredentialFlags & { off?: true | undefined; server?: true | undefined },
-  app?: App,
 ): Promise<void> {
   if (options.off === true && profile !== undefined) {
     throw new UsageError("use", "give a profile or --off, not both");
@@ -30,7 +29,7 @@ export async function useCommand(
         "vaultsh use <profile>, or vaultsh use --off",
       );
     }
-    app ??= App.fromEnv(options);
+    const app = App.fromEnv(options);
     const context = shellContext(app, "use");
     if (tty !== null) profile = await pick(app, tty);
     const chosen = profile;

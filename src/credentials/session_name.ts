@@ -10,6 +10,8 @@
  * the session's name, or the start URL of a legacy profile), `sso.GetRoleCredentials` to a
  * profile. See src/sso/sso_items.ts.
  */
+import { decodeBase64Url, encodeBase64Url } from "../util/base64url.ts";
+
 export type SessionType =
   | "sts.GetSessionToken"
   | "sts.AssumeRole"
@@ -40,17 +42,16 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 function encode(text: string): string {
-  let binary = "";
-  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return encodeBase64Url(encoder.encode(text));
 }
 
 function decode(text: string): string | undefined {
+  const bytes = decodeBase64Url(text);
+  if (bytes === undefined) return undefined;
   try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return decoder.decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+    return decoder.decode(bytes);
   } catch {
-    return undefined;
+    return undefined; // not UTF-8: not a name vaultsh wrote
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * vaultsh's corner of the kernel keyring: a keyring `vaultsh` in the user keyring, holding one
- * keyring per store of record (`vaultsh:<hash of the store's identity>`), so two stores (two
- * HOMEs, two Secret Services, two file directories) never see each other's entries.
+ * keyring per store of record (`vaultsh:<the store's identity>`, its lines joined by spaces), so
+ * two stores (two HOMEs, two Secret Services, two file directories) never see each other's
+ * entries. The identity is kept as it is, not hashed: the first WebCrypto digest of a run costs
+ * a cache hit milliseconds, and a readable name helps whoever looks with `keyctl show`.
  *
  * Entries are `user` keys with a timeout. Every call answers with a value: a miss, `false` for a
  * write the kernel refused (quota, permissions), never an exception.
@@ -32,12 +34,14 @@ export class FastStore {
   }
 
   /** The namespace of the store of record named by `identity`, or why there is none. */
-  static async open(identity: string): Promise<FastStore | KeyringUnavailable> {
+  static open(identity: string): FastStore | KeyringUnavailable {
     const kernel = KernelKeyring.open();
     if (!(kernel instanceof KernelKeyring)) return kernel;
     const top = ensureKeyring(kernel, USER_KEYRING, TOP);
     if ("unavailable" in top) return top;
-    const ring = ensureKeyring(kernel, top.id, `${TOP}:${await digest(identity)}`);
+    const name = `${TOP}:${identity.replaceAll("\n", " ")}`;
+    if (!usable(name)) return { unavailable: "the store's name is too long for a key description" };
+    const ring = ensureKeyring(kernel, top.id, name);
     if ("unavailable" in ring) return ring;
     kernel.setTimeout(ring.id, NAMESPACE_TIMEOUT_SECONDS);
     return new FastStore(kernel, ring.id);
@@ -125,9 +129,4 @@ function ensureKeyring(
 
 function usable(entry: string): boolean {
   return !entry.includes("\0") && encoder.encode(entry).length <= MAX_DESCRIPTION_BYTES;
-}
-
-async function digest(identity: string): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(identity)));
-  return [...hash.subarray(0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

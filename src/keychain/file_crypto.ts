@@ -8,6 +8,7 @@
  *
  * jose is imported on first use: a process that reads nothing from files never loads it.
  */
+import { decodeBase64Url } from "../util/base64url.ts";
 
 export const PASSPHRASE_ALGORITHM = "PBES2-HS512+A256KW";
 export const DATA_KEY_ALGORITHM = "A256KW";
@@ -37,8 +38,9 @@ export function jweHeader(token: string): JweHeader | undefined {
   const parts = token.trim().split(".");
   if (parts.length !== 5 || parts[0] === undefined) return undefined;
   try {
-    const base64 = parts[0].replaceAll("-", "+").replaceAll("_", "/");
-    const header: unknown = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "=")));
+    const bytes = decodeBase64Url(parts[0]);
+    if (bytes === undefined) return undefined;
+    const header: unknown = JSON.parse(new TextDecoder().decode(bytes));
     return typeof header === "object" && header !== null ? header as JweHeader : undefined;
   } catch {
     return undefined;

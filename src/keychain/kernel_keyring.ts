@@ -1,6 +1,6 @@
 /**
  * The Linux kernel's key retention service (keyrings(7)) through raw system calls: libc's
- * `syscall()` with `add_key` and `keyctl`. No library beyond libc is needed (libkeyutils is a
+ * `syscall()` (linux_libc.ts) with `add_key` and `keyctl`. No library beyond libc is needed (libkeyutils is a
  * thin wrapper over the same calls), and the calls are cheap (tens of microseconds).
  *
  * Keys live in kernel memory only: never on disk, never in swap, gone at reboot or timeout.
@@ -8,6 +8,7 @@
  * cache that cannot answer must leave the store of record to answer instead.
  */
 import { nulTerminated } from "./c_string.ts";
+import { type LinuxLibc, linuxLibc } from "./linux_libc.ts";
 
 /** Special keyring id: the calling user's keyring, shared by all of the user's processes. */
 export const USER_KEYRING = -4;
@@ -25,36 +26,6 @@ const EPERM = 1;
 const EACCES = 13;
 const ENOSYS = 38;
 
-/** System call numbers differ per architecture (asm/unistd.h). */
-const SYSCALLS: Record<string, { addKey: bigint; keyctl: bigint } | undefined> = {
-  "x86_64": { addKey: 248n, keyctl: 250n },
-  aarch64: { addKey: 217n, keyctl: 219n },
-};
-
-// syscall() is variadic in C; on Linux x86_64 and aarch64 integer and pointer arguments travel in
-// the same registers either way, and glibc's syscall() is assembly that only moves registers.
-const LIBC_SYMBOLS = {
-  sys_add_key: {
-    name: "syscall",
-    parameters: ["i64", "buffer", "buffer", "buffer", "usize", "i64"],
-    result: "i64",
-  },
-  sys_search: {
-    name: "syscall",
-    parameters: ["i64", "i64", "i64", "buffer", "buffer", "i64"],
-    result: "i64",
-  },
-  sys_buffer: {
-    name: "syscall",
-    parameters: ["i64", "i64", "i64", "buffer", "usize"],
-    result: "i64",
-  },
-  sys_int: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
-  errno_location: { name: "__errno_location", parameters: [], result: "pointer" },
-} as const;
-
-type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
-
 /** Why there is no kernel keyring to use (one line, for `doctor` and `--debug`). */
 export interface KeyringUnavailable {
   readonly unavailable: string;
@@ -66,12 +37,14 @@ const decoder = new TextDecoder();
 
 /** Key serial numbers and the keyctl operations vaultsh uses on them. */
 export class KernelKeyring {
-  readonly #libc: Libc;
-  readonly #numbers: { addKey: bigint; keyctl: bigint };
+  readonly #libc: LinuxLibc["call"];
+  readonly #numbers: LinuxLibc["numbers"];
+  readonly #errno: () => number;
 
-  private constructor(libc: Libc, numbers: { addKey: bigint; keyctl: bigint }) {
-    this.#libc = libc;
-    this.#numbers = numbers;
+  private constructor(libc: LinuxLibc) {
+    this.#libc = libc.call;
+    this.#numbers = libc.numbers;
+    this.#errno = libc.errno;
   }
 
   /** The kernel keyring of this process, or why there is none (not Linux, no libc). */
@@ -79,20 +52,13 @@ export class KernelKeyring {
     if (Deno.build.os !== "linux") {
       return { unavailable: `there is no kernel keyring on ${Deno.build.os}` };
     }
-    const numbers = SYSCALLS[Deno.build.arch];
-    if (numbers === undefined) {
-      return { unavailable: `vaultsh does not know the keyctl calls of ${Deno.build.arch}` };
-    }
-    try {
-      return new KernelKeyring(Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols, numbers);
-    } catch (error) {
-      return { unavailable: `libc cannot be loaded (${(error as Error).message})` };
-    }
+    const libc = linuxLibc();
+    return "unavailable" in libc ? libc : new KernelKeyring(libc);
   }
 
   /** The key `description` of `type` reachable from `ring` (searched recursively), or null. */
   search(ring: number, type: KeyType, description: string): number | null {
-    const id = this.#libc.sys_search(
+    const id = this.#libc.twoBuffers(
       this.#numbers.keyctl,
       BigInt(KEYCTL_SEARCH),
       BigInt(ring),
@@ -113,7 +79,7 @@ export class KernelKeyring {
     description: string,
     payload: Uint8Array<ArrayBuffer> | null,
   ): { id: number } | { errno: number } {
-    const id = this.#libc.sys_add_key(
+    const id = this.#libc.threeBuffers(
       this.#numbers.addKey,
       nulTerminated(type),
       nulTerminated(description),
@@ -129,7 +95,7 @@ export class KernelKeyring {
     let buffer = new Uint8Array(4096);
     for (;;) {
       const size = Number(
-        this.#libc.sys_buffer(
+        this.#libc.oneBuffer(
           this.#numbers.keyctl,
           BigInt(KEYCTL_READ),
           BigInt(id),
@@ -164,7 +130,7 @@ export class KernelKeyring {
   describe(id: number): { type: string; description: string } | null {
     const buffer = new Uint8Array(4200);
     const size = Number(
-      this.#libc.sys_buffer(
+      this.#libc.oneBuffer(
         this.#numbers.keyctl,
         BigInt(KEYCTL_DESCRIBE),
         BigInt(id),
@@ -208,17 +174,12 @@ export class KernelKeyring {
   }
 
   #int(operation: number, id: number, argument: number): number {
-    const result = this.#libc.sys_int(
+    const result = this.#libc.integers(
       this.#numbers.keyctl,
       BigInt(operation),
       BigInt(id),
       BigInt(argument),
     );
     return Number(result);
-  }
-
-  #errno(): number {
-    const location = this.#libc.errno_location();
-    return location === null ? 0 : new Deno.UnsafePointerView(location).getInt32(0);
   }
 }

@@ -1,7 +1,9 @@
 import { VaultshError } from "../errors.ts";
 
-/** The names of the keychain backends (design.md#keychain). */
-export type BackendName = "secret-service" | "keychain" | "file" | "memory";
+/** The keychain backends a user can choose (design.md#keychain). */
+export const BACKENDS = ["secret-service", "keychain", "file"] as const;
+
+export type BackendName = typeof BACKENDS[number];
 
 /**
  * Where vaultsh keeps secrets. Items are named by a string (a profile name for long-term keys,

@@ -11,12 +11,7 @@ import type { Settings } from "../settings.ts";
 import { dataKeyCache, FastKeychain } from "./fast_keychain.ts";
 import { FastStore } from "./fast_store.ts";
 import type { DataKeyCache } from "./file_keychain.ts";
-import type { Keychain } from "./keychain.ts";
-
-/** The backends a user can choose. */
-export const BACKENDS = ["secret-service", "keychain", "file"] as const;
-
-type UserBackend = typeof BACKENDS[number];
+import { type BackendName, BACKENDS, type Keychain } from "./keychain.ts";
 
 export interface OpenKeychainOptions {
   readonly backend?: string | undefined;
@@ -33,7 +28,7 @@ export async function openKeychain(
   options: OpenKeychainOptions,
 ): Promise<Keychain> {
   const layered = options.expiryOf !== undefined && Deno.build.os === "linux";
-  let backend: UserBackend;
+  let backend: BackendName;
   if (options.backend !== undefined) {
     backend = validate(options.backend, "--backend");
   } else if (settings.backend !== undefined) {
@@ -45,7 +40,7 @@ export async function openKeychain(
   if (!layered || options.expiryOf === undefined || backend === "keychain") {
     return await openStore(backend, settings, options.passphrase);
   }
-  const fast = await FastStore.open(storeIdentity(backend, settings));
+  const fast = FastStore.open(storeIdentity(backend, settings));
   if (!(fast instanceof FastStore)) {
     debug(`no fast cache: ${fast.unavailable}`);
     return await openStore(backend, settings, options.passphrase);
@@ -60,7 +55,7 @@ export async function openKeychain(
 }
 
 async function openStore(
-  backend: UserBackend,
+  backend: BackendName,
   settings: Settings,
   passphrase: () => Promise<string>,
   keyCache?: DataKeyCache,
@@ -86,7 +81,7 @@ async function openStore(
 }
 
 /** What tells one store of record from another, for its own namespace in the fast layer. */
-function storeIdentity(backend: UserBackend, settings: Settings): string {
+function storeIdentity(backend: BackendName, settings: Settings): string {
   return backend === "file"
     ? `file\n${settings.dataDir}/keys`
     : `${backend}\n${settings.home}\n${busIdentity(settings)}`;
@@ -97,7 +92,7 @@ function busIdentity(settings: Settings): string {
   return address || (runtime ? `${runtime}/bus` : "");
 }
 
-function validate(name: string, source: string): UserBackend {
+function validate(name: string, source: string): BackendName {
   const backend = BACKENDS.find((candidate) => candidate === name);
   if (backend === undefined) {
     throw new VaultshError(`${source} "${name}"`, "unknown keychain backend", {
@@ -118,13 +113,13 @@ function validate(name: string, source: string): UserBackend {
  * a positive answer is remembered in the fast layer for the session's bus; a bus that cannot
  * exist is not probed at all.
  */
-async function detect(settings: Settings, remember: boolean): Promise<UserBackend> {
+async function detect(settings: Settings, remember: boolean): Promise<BackendName> {
   if (Deno.build.os === "darwin") return "keychain";
   if (!busMayAnswer(settings.env)) {
     debug("no D-Bus session bus here: using the file backend");
     return "file";
   }
-  const memory = remember ? await FastStore.open(`detected\n${busIdentity(settings)}`) : null;
+  const memory = remember ? FastStore.open(`detected\n${busIdentity(settings)}`) : null;
   const known = memory instanceof FastStore ? memory.read("backend") : null;
   if (known !== null && new TextDecoder().decode(known) === "secret-service") {
     return "secret-service";

@@ -20,6 +20,7 @@ import type { Credentials } from "../aws/credentials.ts";
 import { MfaRequired } from "../credentials/mfa.ts";
 import { SsoSignInRequired } from "../sso/sign_in_required.ts";
 import { errorMessage, VaultshError } from "../errors.ts";
+import { encodeBase64Url } from "../util/base64url.ts";
 
 export interface ServerLog {
   /** What the server did (start, renewals, exit). */
@@ -293,6 +294,5 @@ function digest(text: string): Uint8Array {
 
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
-    .replace(/=+$/, "");
+  return encodeBase64Url(bytes);
 }

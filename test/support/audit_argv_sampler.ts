@@ -16,6 +16,8 @@ export class ArgvSampler {
   readonly hits: string[] = [];
   /** Distinct vaultsh command lines seen (subcommand and arguments), to show what was covered. */
   readonly vaultshRuns = new Set<string>();
+  /** Every vaultsh process seen (pid → its arguments), to count runs such as the hook's. */
+  readonly vaultshProcesses = new Map<string, string>();
   #control = false;
   #running = true;
   readonly #done: Promise<void>;
@@ -49,7 +51,10 @@ export class ArgvSampler {
           continue;
         }
         const run = /(?:\/vaultsh|\/main\.[jt]s) (\S.*)$/.exec(line)?.[1];
-        if (run !== undefined) this.vaultshRuns.add(run);
+        if (run !== undefined) {
+          this.vaultshRuns.add(run);
+          this.vaultshProcesses.set(entry.name, run);
+        }
         if (list.some((secret) => line.includes(secret))) this.hits.push(line);
       }
       this.samples++;

@@ -69,7 +69,7 @@ function main(): void {
   try {
     sts = new StsServer(stsOptions);
   } catch (error) {
-    fail(error, port, "STS");
+    fail(error);
   }
   const ssoOptions: SsoServerOptions = {
     world: sts.world,
@@ -89,7 +89,7 @@ function main(): void {
     sso = new SsoServer(ssoOptions);
   } catch (error) {
     sts.stop();
-    fail(error, oidcPort, "SSO OIDC");
+    fail(error);
   }
   if (values["sso-approve"] === true) sso.userWill({ decision: "approve" });
 
@@ -152,20 +152,43 @@ function main(): void {
     return value;
   }
 
-  function fail(error: unknown, port: number, what: string): never {
-    // a bad seed or key, or a port in use: one line, not a stack trace
-    const message = error instanceof Deno.errors.AddrInUse
-      ? `port ${port} (${what}) is already in use: is another local endpoint running? ` +
-        "stop it or choose another port"
-      : error instanceof Error
-      ? error.message
-      : String(error);
+  function fail(error: unknown): never {
+    // a bad seed or key, or a port in use (the servers name it): one line, not a stack trace
+    const message = error instanceof Error ? error.message : String(error);
     const flags = message.includes("already in use")
       ? " (--port, --sso-oidc-port, --sso-port)"
       : "";
     err(`sts: ${message}${flags}\n`);
     Deno.exit(1);
   }
+}
+
+/**
+ * Starts this file as its own process with `args` (as `deno task sts` would) and reads stdout
+ * until the banner is complete. The caller stops it (SIGINT) and awaits its status.
+ */
+export async function spawnLocalEndpoint(
+  args: readonly string[] = [],
+): Promise<{ child: Deno.ChildProcess; banner: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", new URL(import.meta.url).pathname, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let banner = "";
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  try {
+    while (!banner.includes("Ctrl-C")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      banner += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    await reader.cancel();
+  }
+  return { child, banner };
 }
 
 if (import.meta.main) main();

@@ -21,6 +21,14 @@ import { StsServer } from "./sts_server.ts";
 export const SERIAL = "arn:aws:iam::000000000000:mfa/jumpuser";
 export const AWS = "/usr/bin/aws";
 export const KEYRING_TOOLS = ["dbus-daemon", "gnome-keyring-daemon", "dbus-send"] as const;
+export const ROLE_A_ARN = "arn:aws:iam::111111111111:role/role_name";
+/** The seed's cached sessions as sessions() lists them. */
+export const SEED_SESSIONS = {
+  ROLE_A: "sts.AssumeRole account_a",
+  ROLE_B: "sts.AssumeRole account_b",
+  ROLE_C: "sts.AssumeRole account_c",
+  MFA_SESSION: "sts.GetSessionToken jumpuser",
+} as const;
 
 /** The seed config, with an mfa_process on both profiles that carry the MFA serial. */
 export function seedWithMfaProcess(): string {
@@ -39,6 +47,8 @@ export interface SeedWorldOptions {
   readonly mfaProcess?: boolean;
   /** Appended to the config. */
   readonly extraConfig?: string;
+  /** Point `login` at the STS stand-in's console federation endpoint (VAULTSH_FEDERATION_URL). */
+  readonly federation?: boolean;
 }
 
 export class SeedWorld {
@@ -46,6 +56,8 @@ export class SeedWorld {
   readonly box: Sandbox;
   /** Keyrings started by restartKeyring(); the sandbox stops only its first one. */
   readonly #restarted: KeyringSession[] = [];
+  /** Clean-ups a test registered with defer(), run last-first before the world closes. */
+  readonly #deferred: Array<() => Promise<void>> = [];
 
   private constructor(sts: StsServer, box: Sandbox) {
     this.sts = sts;
@@ -60,7 +72,11 @@ export class SeedWorld {
       box = await Sandbox.create({
         keyring: !file,
         sts,
-        env: { ...(file ? { VAULTSH_FILE_PASSPHRASE: "fault-tests" } : {}), ...options.env },
+        env: {
+          ...(file ? { VAULTSH_FILE_PASSPHRASE: "fault-tests" } : {}),
+          ...(options.federation === true ? { VAULTSH_FEDERATION_URL: sts.federationUrl } : {}),
+          ...options.env,
+        },
       });
       await box.seed();
       const config = options.mfaProcess === false ? SEED_CONFIG : seedWithMfaProcess();
@@ -102,9 +118,19 @@ export class SeedWorld {
     return this.box.vaultsh(args, options);
   }
 
+  /** `vaultsh export <profile>`'s variables; fails the test when the export failed. */
+  async exportEnv(profile: string, options: RunOptions = {}): Promise<Record<string, string>> {
+    return exported(await this.vaultsh(["export", profile], options));
+  }
+
   /** The AWS CLI's argv for an STS call against the local endpoint. */
   awsSts(...args: string[]): string[] {
     return [AWS, "sts", ...args, "--endpoint-url", this.sts.url, "--output", "json"];
+  }
+
+  /** `vaultsh exec <profile> -- aws sts <args>` against the local endpoint. */
+  execAwsSts(profile: string, ...args: string[]): Promise<RunResult> {
+    return this.vaultsh(["exec", profile, "--", ...this.awsSts(...args)]);
   }
 
   /** Runs the AWS CLI's STS call against the local endpoint. */
@@ -226,11 +252,46 @@ export class SeedWorld {
     this.env.HOME = this.home;
   }
 
+  /** Runs `cleanup` when the world is disposed, before its keyring and sandbox go. */
+  defer(cleanup: () => Promise<void>): void {
+    this.#deferred.push(cleanup);
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      for (const cleanup of this.#deferred.reverse()) await cleanup();
+    } finally {
+      await this.#close();
+    }
+  }
+
+  async #close(): Promise<void> {
     for (const keyring of this.#restarted) await keyring.stop();
     await this.box.close();
     await this.sts.stop();
   }
+}
+
+export interface SeededOptions extends SeedWorldOptions {
+  /** Put a fresh MFA code where the mfa_process reads it before the body runs (default true). */
+  readonly mfaCode?: boolean;
+}
+
+type SeededBody = (world: SeedWorld, sts: StsServer, t: Deno.TestContext) => Promise<void>;
+
+/**
+ * A test function that runs `body` in a fresh seed world, disposed after it, with an MFA code in
+ * place unless told otherwise: `fn: seeded(async (world, sts) => { ... })`.
+ */
+export function seeded(
+  ...args: [body: SeededBody] | [options: SeededOptions, body: SeededBody]
+): (t: Deno.TestContext) => Promise<void> {
+  const [options, body] = args.length === 1 ? [{}, args[0]] : args;
+  return async (t) => {
+    await using world = await SeedWorld.create(options);
+    if (options.mfaCode !== false) await world.giveMfaCode();
+    await body(world, world.sts, t);
+  };
 }
 
 /**

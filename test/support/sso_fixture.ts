@@ -8,7 +8,7 @@
  */
 import { createSsoPortal } from "../../src/aws/sso.ts";
 import { createSsoOidc } from "../../src/aws/sso_oidc.ts";
-import { MemoryKeychain } from "../../src/keychain/memory_keychain.ts";
+import { MemoryKeychain } from "./memory_keychain.ts";
 import type { SsoProfileConfig, SsoSessionConfig } from "../../src/aws/sso_config.ts";
 import type { SsoDeps } from "../../src/sso/sso_deps.ts";
 import { SsoTokenSource } from "../../src/sso/sso_token_source.ts";

@@ -1,4 +1,4 @@
-/** HTTP plumbing of the local IAM Identity Center endpoints: listening, reading JSON bodies. */
+/** HTTP plumbing of the local IAM Identity Center endpoints: reading JSON bodies. */
 import { SsoApiError, type SsoService } from "./sso_errors.ts";
 
 /** A request body as a JSON object; restJson1 clients send `{}` when there is nothing. */
@@ -20,24 +20,4 @@ export async function jsonBody(
     throw SsoApiError.invalidRequest("Invalid JSON body", "body is not a JSON object");
   }
   return value as Record<string, unknown>;
-}
-
-/** Deno.serve on 127.0.0.1, with a port already in use named in one line. */
-export function listen(
-  port: number,
-  what: string,
-  handler: (request: Request) => Response | Promise<Response>,
-): Deno.HttpServer<Deno.NetAddr> {
-  try {
-    return Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new Error(
-        `port ${port} (${what}) is already in use: is another local endpoint running? ` +
-          "stop it or choose another port",
-        { cause: error },
-      );
-    }
-    throw error;
-  }
 }

@@ -11,7 +11,8 @@
  */
 import { AwsWorld } from "./aws_identities.ts";
 import { browserPage } from "./sso_browser_pages.ts";
-import { jsonBody, listen } from "./sso_http.ts";
+import { LocalService, type LoggedCall, type Mutable, type QueuedFault } from "./local_service.ts";
+import { jsonBody } from "./sso_http.ts";
 import { SsoApiError, type SsoService } from "./sso_errors.ts";
 import {
   DEFAULT_OIDC_TIMINGS,
@@ -54,11 +55,8 @@ export interface SsoServerOptions {
 }
 
 /** One request as the server saw it. No token, secret or code is recorded. */
-export interface SsoCall {
+export interface SsoCall extends LoggedCall<SsoFaultKind> {
   readonly service: SsoService | "browser";
-  readonly action: string;
-  /** Server time when the request arrived. */
-  readonly time: Date;
   readonly clientId: string | undefined;
   readonly grantType: string | undefined;
   readonly accountId: string | undefined;
@@ -67,7 +65,6 @@ export interface SsoCall {
   readonly bearer: boolean;
   /** Whether the request carried a SigV4 Authorization header (these services are unsigned). */
   readonly signed: boolean;
-  readonly status: number;
   /** The error code answered, if any. */
   readonly error: string | undefined;
   /** Why (for test assertions; never sent). */
@@ -76,17 +73,10 @@ export interface SsoCall {
 
 export type SsoFaultKind = "internal" | "throttle" | "drop" | "slow";
 
-export interface SsoFault {
-  /** internal: 500; throttle: 429 TooManyRequestsException (portal); drop; slow (delayMs). */
-  readonly kind: SsoFaultKind;
-  /** Only requests for this action (default: any). */
-  readonly action?: string;
-  /** Default 1. */
-  readonly times?: number;
-  readonly delayMs?: number;
-}
+/** internal: 500; throttle: 429 TooManyRequestsException (portal); drop; slow (delayMs). */
+export type SsoFault = QueuedFault<SsoFaultKind>;
 
-type MutableCall = { -readonly [K in keyof SsoCall]: SsoCall[K] };
+type MutableCall = Mutable<SsoCall>;
 
 const OIDC_ROUTES: Readonly<Record<string, string>> = {
   "POST /client/register": "RegisterClient",
@@ -94,7 +84,7 @@ const OIDC_ROUTES: Readonly<Record<string, string>> = {
   "POST /token": "CreateToken",
 };
 
-export class SsoServer {
+export class SsoServer extends LocalService<SsoFaultKind, SsoCall, SsoFault> {
   /** `http://127.0.0.1:<port>`: AWS_ENDPOINT_URL_SSO_OIDC. */
   readonly oidcUrl: string;
   /** `http://127.0.0.1:<port>`: AWS_ENDPOINT_URL_SSO. */
@@ -108,18 +98,14 @@ export class SsoServer {
   /** The portal's page size when callers send no max_result. */
   pageSize = 20;
 
-  readonly #oidc: Deno.HttpServer<Deno.NetAddr>;
-  readonly #portal: Deno.HttpServer<Deno.NetAddr>;
-  readonly #clock: () => number;
-  readonly #onCall: ((call: SsoCall) => void) | undefined;
-  readonly #stopping = new AbortController();
-  #offsetMs = 0;
-  #calls: MutableCall[] = [];
-  #faults: Array<{ fault: SsoFault; left: number }> = [];
   #forcedSlowDowns = 0;
   readonly #user = new StandInUser();
 
   constructor(options: SsoServerOptions = {}) {
+    super({
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.onCall === undefined ? {} : { onCall: options.onCall }),
+    });
     this.aws = options.world ?? new AwsWorld();
     this.sso = new SsoWorld(this.aws, {
       ...(options.startUrl === undefined ? {} : { startUrl: options.startUrl }),
@@ -131,17 +117,10 @@ export class SsoServer {
     }
     this.timings = { ...DEFAULT_OIDC_TIMINGS, ...options.timings };
     this.roleCredentialsTtl = options.roleCredentialsTtl ?? 3600;
-    this.#clock = options.clock ?? Date.now;
-    this.#onCall = options.onCall;
-    this.#oidc = listen(options.oidcPort ?? 0, "SSO OIDC", (r) => this.#handleOidc(r));
-    try {
-      this.#portal = listen(options.portalPort ?? 0, "SSO portal", (r) => this.#handlePortal(r));
-    } catch (error) {
-      this.#oidc.shutdown();
-      throw error;
-    }
-    this.oidcPort = this.#oidc.addr.port;
-    this.portalPort = this.#portal.addr.port;
+    const oidc = this.listen(options.oidcPort ?? 0, "SSO OIDC", (r) => this.#handleOidc(r));
+    const portal = this.listen(options.portalPort ?? 0, "SSO portal", (r) => this.#handlePortal(r));
+    this.oidcPort = oidc.addr.port;
+    this.portalPort = portal.addr.port;
     this.oidcUrl = `http://127.0.0.1:${this.oidcPort}`;
     this.portalUrl = `http://127.0.0.1:${this.portalPort}`;
   }
@@ -154,60 +133,18 @@ export class SsoServer {
     return this.sso.region;
   }
 
-  async stop(): Promise<void> {
-    if (!this.#stopping.signal.aborted) this.#stopping.abort();
-    await Promise.all([this.#oidc.shutdown(), this.#portal.shutdown()]);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
-  }
-
-  // ---- test controls -------------------------------------------------------------------------
-
-  /** Every request so far, oldest first. */
-  get calls(): readonly SsoCall[] {
-    return this.#calls;
-  }
-
-  /** How many requests arrived for an action (all when omitted), whatever the outcome. */
-  count(action?: string): number {
-    return this.#calls.filter((call) => action === undefined || call.action === action).length;
-  }
-
-  counts(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const call of this.#calls) counts[call.action] = (counts[call.action] ?? 0) + 1;
-    return counts;
-  }
+  // ---- test controls (calls, counts, inject, clockOffset and now come from LocalService) -----
 
   /** Forgets calls, faults, forced slow-downs, the clock offset and the user's behaviour. */
-  reset(): void {
-    this.#calls = [];
-    this.#faults = [];
+  override reset(): void {
+    super.reset();
     this.#forcedSlowDowns = 0;
-    this.#offsetMs = 0;
     this.#user.will(undefined);
-  }
-
-  /** Moves the server's clock (not cumulative): tokens, codes and secrets expire by it. */
-  clockOffset(seconds: number): void {
-    this.#offsetMs = seconds * 1000;
-  }
-
-  now(): Date {
-    return new Date(this.#nowMs());
   }
 
   /** The next `times` polls of a pending sign-in answer SlowDownException (interval += 5). */
   slowDown(times = 1): void {
     this.#forcedSlowDowns += times;
-  }
-
-  inject(fault: SsoFault): void {
-    const times = fault.times ?? 1;
-    if (!(times > 0)) throw new Error(`fault times must be positive, not ${times}`);
-    this.#faults.push({ fault, left: times });
   }
 
   /** How the stand-in user answers every sign-in from now on (undefined: tests decide). */
@@ -255,14 +192,14 @@ export class SsoServer {
   async #handleOidc(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const requestId = crypto.randomUUID();
-    const page = await browserPage(request, url, this.sso, this.#nowMs(), {
+    const page = await browserPage(request, url, this.sso, this.nowMs(), {
       decideDevice: (device, decision) => this.#user.decideDevice(device, decision),
       decideAuthorization: (pending, decision) => this.#user.decideAuthorization(pending, decision),
     });
     if (page !== undefined) {
       const call = this.#record("browser", page.action, request);
       call.detail = page.detail;
-      return this.#finish(call, page.response);
+      return this.finish(call, page.response);
     }
     const route = url.search === "" ? `${request.method} ${url.pathname}` : "";
     const action = OIDC_ROUTES[route] ?? `${request.method} ${url.pathname}${url.search}`;
@@ -277,7 +214,7 @@ export class SsoServer {
       const context: OidcContext = {
         world: this.sso,
         body: new JsonBody(await jsonBody(request, "oidc")),
-        nowMs: this.#nowMs(),
+        nowMs: this.nowMs(),
         timings: this.timings,
         baseUrl: this.oidcUrl,
         takeForcedSlowDown: () => {
@@ -293,9 +230,9 @@ export class SsoServer {
           call.detail = fields.detail ?? call.detail;
         },
       };
-      return this.#finish(call, this.#json(200, handler(context), requestId));
+      return this.finish(call, this.#json(200, handler(context), requestId));
     } catch (error) {
-      return this.#finish(call, this.#error(error, "oidc", call, requestId));
+      return this.finish(call, this.#error(error, "oidc", call, requestId));
     }
   }
 
@@ -315,7 +252,7 @@ export class SsoServer {
       if (handler === undefined) {
         throw SsoApiError.unknownOperation("portal", request.method, url.pathname);
       }
-      const nowMs = this.#nowMs();
+      const nowMs = this.nowMs();
       const token = authenticateBearer(this.sso, bearer, nowMs);
       const answer = handler({
         world: this.sso,
@@ -330,9 +267,9 @@ export class SsoServer {
           call.detail = fields.detail ?? call.detail;
         },
       });
-      return this.#finish(call, this.#json(200, answer, requestId));
+      return this.finish(call, this.#json(200, answer, requestId));
     } catch (error) {
-      return this.#finish(call, this.#error(error, "portal", call, requestId));
+      return this.finish(call, this.#error(error, "portal", call, requestId));
     }
   }
 
@@ -347,24 +284,12 @@ export class SsoServer {
     service: SsoService,
     call: MutableCall,
   ): Promise<Response | undefined> {
-    const index = this.#faults.findIndex((entry) =>
-      entry.fault.action === undefined || entry.fault.action === action
-    );
-    if (index < 0) return undefined;
-    const entry = this.#faults[index]!;
-    entry.left -= 1;
-    if (entry.left <= 0) this.#faults.splice(index, 1);
-    const { fault } = entry;
+    const fault = await this.takeFault(action, call);
+    if (fault === undefined) return undefined;
     switch (fault.kind) {
-      case "slow":
-        await this.#sleep(fault.delayMs ?? 1000);
-        return undefined;
-      case "drop": {
+      case "drop":
         call.detail = "injected fault: connection dropped";
-        // promising a body and sending none makes Deno close the connection after the headers
-        const nothing = new ReadableStream({ start: (controller) => controller.close() });
-        return new Response(nothing, { status: 200, headers: { "content-length": "1000" } });
-      }
+        return this.droppedConnection();
       case "throttle":
         throw service === "portal"
           ? SsoApiError.tooManyRequests()
@@ -419,36 +344,8 @@ export class SsoServer {
       status: 0,
       error: undefined,
       detail: undefined,
+      fault: undefined,
     };
-    this.#calls.push(call);
-    return call;
-  }
-
-  #finish(call: MutableCall, response: Response): Response {
-    call.status = response.status;
-    try {
-      this.#onCall?.(call);
-    } catch {
-      // a broken observer must not break the answer
-    }
-    return response;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    const signal = this.#stopping.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-
-  #nowMs(): number {
-    return this.#clock() + this.#offsetMs;
+    return this.log(call);
   }
 }

@@ -9,6 +9,8 @@
 import { awsCliCacheFile } from "../../src/sso/aws_cli_cache.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { ACCOUNT_ACCESS_SCOPE, type SsoServer } from "./sso_server.ts";
+import type { AccessToken, OidcClient, RefreshToken } from "./sso_world.ts";
+import type { StsServer } from "./sts_server.ts";
 
 /** The sso-session of these tests. */
 export const SESSION = "demo";
@@ -39,25 +41,33 @@ export function ssoEnv(server: SsoServer): Record<string, string> {
 }
 
 /**
+ * What `aws sso login` leaves at the server: botocore's client registration (90 days) and a
+ * sign-in whose access token lasts an hour by the server's clock. The client and the sign-in get
+ * `scopes`; a refresh token comes only with some.
+ */
+export function awsCliSignIn(
+  server: SsoServer,
+  scopes: readonly string[] = [ACCOUNT_ACCESS_SCOPE],
+): { client: OidcClient; access: AccessToken; refresh: RefreshToken | undefined } {
+  const nowMs = server.now().getTime();
+  const client = server.sso.addClient({
+    clientName: "botocore-client",
+    scopes,
+    grantTypes: [],
+    redirectUris: [],
+    issuerUrl: undefined,
+    issuedAt: Math.floor(nowMs / 1000),
+    secretExpiresAt: Math.floor(nowMs / 1000) + 90 * 86400,
+  });
+  return { client, ...server.sso.signIn(client, server.startUrl, scopes, nowMs + 3600_000) };
+}
+
+/**
  * A valid token of the sso-session in the AWS CLI's cache (`~/.aws/sso/cache/<sha1>.json`, its
  * fields and time format), as `aws sso login` leaves it. Returns the access token.
  */
 export async function writeAwsCliToken(box: Sandbox, server: SsoServer): Promise<string> {
-  const client = server.sso.addClient({
-    clientName: "botocore-client-demo",
-    scopes: [ACCOUNT_ACCESS_SCOPE],
-    grantTypes: [],
-    redirectUris: [],
-    issuerUrl: undefined,
-    issuedAt: Math.floor(server.now().getTime() / 1000),
-    secretExpiresAt: Math.floor(server.now().getTime() / 1000) + 90 * 86400,
-  });
-  const { access, refresh } = server.sso.signIn(
-    client,
-    server.startUrl,
-    [ACCOUNT_ACCESS_SCOPE],
-    server.now().getTime() + 3600_000,
-  );
+  const { client, access, refresh } = awsCliSignIn(server);
   const time = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
   const dir = `${box.home}/.aws/sso/cache`;
   await Deno.mkdir(dir, { recursive: true });
@@ -105,6 +115,20 @@ curl -s -o /dev/null -L -d "state=$state&decision=$decision" "$base/authorize"
   await Deno.chmod(path, 0o755);
   await Deno.writeTextFile(decisionFile, "approve\n");
   return path;
+}
+
+/**
+ * `arn:aws:iam::444444444444:role/deploy`: trusts the SSO role credentials of account
+ * 111111111111 without MFA and allows 12h, so any cap below that comes from role chaining.
+ */
+export function addChainedRole(sts: StsServer): string {
+  return sts.addRole({
+    account: "444444444444",
+    name: "deploy",
+    trustedAccounts: ["111111111111"],
+    requireMfa: false,
+    maxSessionDuration: 43200,
+  }).arn;
 }
 
 /** How many sign-ins the local endpoint saw start (device codes and consent pages). */

@@ -4,7 +4,9 @@
  * signature is verified with the AWS SDK's own signer (AssumeRoleWithWebIdentity, unsigned at
  * AWS too, checks its OpenID Connect token instead), MFA codes are real TOTP codes (each
  * accepted once), and roles enforce their trust rules, so the AWS CLI and the AWS JS SDK talk to
- * it exactly as they talk to AWS.
+ * it exactly as they talk to AWS. Its clock (`clockOffset`) rules all of it: requests signed more
+ * than 5 minutes away from it are refused as AWS refuses them, and credentials and TOTP codes
+ * follow it.
  *
  * In tests:    const server = new StsServer();  ...  await server.stop();
  * By hand:     deno task sts   (local_endpoint.ts: STS and IAM here, SSO in sso_server.ts)
@@ -25,6 +27,7 @@ import {
   totpStep,
 } from "./aws_identities.ts";
 import { IAM_ACTIONS } from "./aws_iam_actions.ts";
+import { LocalService, type LoggedCall, type Mutable, type QueuedFault } from "./local_service.ts";
 import { type ActionHandler, STS_ACTIONS } from "./sts_actions.ts";
 import { AwsApiError } from "./sts_errors.ts";
 import { ConsoleFederation } from "./sts_federation.ts";
@@ -84,11 +87,8 @@ export type Service = "sts" | "iam" | "federation";
  * One request as the server saw it. Secrets (TokenCode, Session, SigninToken, WebIdentityToken)
  * are left out.
  */
-export interface StsCall {
+export interface StsCall extends LoggedCall<FaultKind> {
   readonly service: Service;
-  readonly action: string;
-  /** Server time when the request arrived. */
-  readonly time: Date;
   /** The caller's access key id, from the Authorization header (or the federation Session). */
   readonly accessKeyId: string | undefined;
   /** Whether the request carried an Authorization header (a SigV4 signature). */
@@ -113,31 +113,20 @@ export interface StsCall {
   readonly destination: string | undefined;
   /** Every parameter sent, except the secret ones. */
   readonly params: Readonly<Record<string, string>>;
-  /** HTTP status answered (0 for a dropped connection). */
-  readonly status: number;
   /** The AWS error code answered, if any. */
   readonly error: string | undefined;
   /** Why the server refused (for test assertions; never sent to the client). */
   readonly detail: string | undefined;
-  /** The injected fault that shaped the answer, if any. */
-  readonly fault: FaultKind | undefined;
 }
 
 export type FaultKind = "throttle" | "internal" | "unavailable" | "malformed" | "slow" | "drop";
 
-export interface Fault {
-  /**
-   * throttle: `Throttling` 400 (or `code: "ThrottlingException"`); internal: `InternalFailure`
-   * 500; unavailable: `ServiceUnavailable` 503; malformed: 200 with broken XML; slow: answer
-   * normally after `delayMs`; drop: the connection closes before a complete response.
-   */
-  readonly kind: FaultKind;
-  /** Only requests for this action (default: any request). */
-  readonly action?: string;
-  /** How many matching requests (default 1; Infinity for all). */
-  readonly times?: number;
-  /** For slow (default 1000 ms). */
-  readonly delayMs?: number;
+/**
+ * throttle: `Throttling` 400 (or `code: "ThrottlingException"`); internal: `InternalFailure`
+ * 500; unavailable: `ServiceUnavailable` 503; malformed: 200 with broken XML; slow: answer
+ * normally after `delayMs`; drop: the connection closes before a complete response.
+ */
+export interface Fault extends QueuedFault<FaultKind> {
   readonly code?: "Throttling" | "ThrottlingException";
 }
 
@@ -145,7 +134,7 @@ const STS_VERSION = "2011-06-15";
 const IAM_VERSION = "2010-05-08";
 const SECRET_PARAMS = ["TokenCode", "Session", "SigninToken", "WebIdentityToken"];
 
-export class StsServer {
+export class StsServer extends LocalService<FaultKind, StsCall, Fault> {
   /** `http://127.0.0.1:<port>`: the STS and IAM endpoint URL. */
   readonly url: string;
   readonly port: number;
@@ -156,31 +145,17 @@ export class StsServer {
   /** IAM's OpenID Connect providers, for AssumeRoleWithWebIdentity. */
   readonly webIdentity = new WebIdentityProviders();
 
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #federation = new ConsoleFederation(this.world);
-  readonly #onCall: ((call: StsCall) => void) | undefined;
-  /** Ends slow answers when the server stops. */
-  readonly #stopping = new AbortController();
   #demo: DemoIdentity | undefined;
-  #calls: StsCall[] = [];
-  #faults: Array<{ fault: Fault; left: number }> = [];
-  #offsetMs = 0;
   #expiresIn: number | undefined;
   #keyPropagationMs = 0;
   readonly #handedOut = new Map<string, Set<number>>();
 
   constructor(options: StsServerOptions = {}) {
-    this.#onCall = options.onCall;
+    super({ ...(options.onCall === undefined ? {} : { onCall: options.onCall }) });
     if ((options.world ?? "seed") === "seed") this.#demo = this.#seed(options);
-    this.#server = Deno.serve(
-      {
-        hostname: "127.0.0.1",
-        port: options.port ?? 0,
-        onListen: () => {},
-      },
-      (request) => this.#handle(request),
-    );
-    this.port = this.#server.addr.port;
+    const server = this.listen(options.port ?? 0, "STS", (request) => this.#handle(request));
+    this.port = server.addr.port;
     this.url = `http://127.0.0.1:${this.port}`;
     this.federationUrl = `${this.url}/federation`;
   }
@@ -191,52 +166,11 @@ export class StsServer {
     return this.#demo;
   }
 
-  /** Stops listening, ends slow answers early, and waits for open requests to finish. */
-  async stop(): Promise<void> {
-    if (this.#stopping.signal.aborted) return await this.#server.finished;
-    this.#stopping.abort();
-    await this.#server.shutdown();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
-  }
-
-  // ---- test controls -------------------------------------------------------------------------
-
-  /** Every request so far, oldest first. */
-  get calls(): readonly StsCall[] {
-    return this.#calls;
-  }
-
-  /** How many requests arrived for an action (all actions when omitted), whatever the outcome. */
-  count(action?: string): number {
-    return this.#calls.filter((call) => action === undefined || call.action === action).length;
-  }
-
-  /** Requests per action. */
-  counts(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const call of this.#calls) counts[call.action] = (counts[call.action] ?? 0) + 1;
-    return counts;
-  }
+  // ---- test controls (calls, counts, inject, clockOffset and now come from LocalService) -----
 
   /** Issue credentials that expire this many seconds after issue (undefined: as requested). */
   expiresIn(seconds: number | undefined): void {
     this.#expiresIn = seconds;
-  }
-
-  /**
-   * Moves the server's clock (not cumulative). Requests signed more than 5 minutes away from it
-   * are refused the way AWS refuses them; credentials and TOTP codes follow it too.
-   */
-  clockOffset(seconds: number): void {
-    this.#offsetMs = seconds * 1000;
-  }
-
-  /** The server's clock. */
-  now(): Date {
-    return new Date(this.#nowMs());
   }
 
   /** New access keys from CreateAccessKey authenticate only after this delay, as in IAM. */
@@ -244,25 +178,12 @@ export class StsServer {
     this.#keyPropagationMs = seconds * 1000;
   }
 
-  /** Queues a fault for the next matching request(s). */
-  inject(fault: Fault): void {
-    const times = fault.times ?? 1;
-    if (!(times > 0)) throw new Error(`fault times must be positive, not ${times}`);
-    this.#faults.push({ fault, left: times });
-  }
-
-  clearFaults(): void {
-    this.#faults = [];
-  }
-
   /**
    * Forgets calls, faults, the clock offset, expiresIn and key propagation delay. Identities,
    * sessions, spent MFA codes and the codes freshTotp handed out stay, as they would at AWS.
    */
-  reset(): void {
-    this.#calls = [];
-    this.#faults = [];
-    this.#offsetMs = 0;
+  override reset(): void {
+    super.reset();
     this.#expiresIn = undefined;
     this.#keyPropagationMs = 0;
     // not #handedOut: a client may count a code as spent that this server never saw
@@ -273,7 +194,7 @@ export class StsServer {
    * accepts -1, 0, +1). Prefer 0 and +1: a -1 code can fall out of the window at a step edge.
    */
   totp(serial: string = this.demo.mfaSerial, stepOffset = 0): string {
-    return this.world.totpAt(this.#device(serial), totpStep(this.#nowMs()) + stepOffset);
+    return this.world.totpAt(this.#device(serial), totpStep(this.nowMs()) + stepOffset);
   }
 
   /**
@@ -286,13 +207,13 @@ export class StsServer {
     const handed = this.#handedOut.get(serial) ?? new Set<number>();
     this.#handedOut.set(serial, handed);
     while (true) {
-      const current = totpStep(this.#nowMs());
+      const current = totpStep(this.nowMs());
       for (const step of [current, current + 1]) {
         if (handed.has(step) || device.usedSteps.has(step)) continue;
         handed.add(step);
         return this.world.totpAt(device, step);
       }
-      const untilNext = (current + 1) * 30_000 - this.#nowMs();
+      const untilNext = (current + 1) * 30_000 - this.nowMs();
       await new Promise((resolve) => setTimeout(resolve, untilNext + 10));
     }
   }
@@ -357,14 +278,9 @@ export class StsServer {
     const namespace = service === "iam" ? IAM_NAMESPACE : STS_NAMESPACE;
     const requestId = crypto.randomUUID();
 
-    const fault = this.#takeFault(action);
+    const fault = await this.takeFault(action, call);
     if (fault !== undefined) {
-      call.fault = fault.kind;
-      if (fault.kind === "slow") {
-        await this.#sleep(fault.delayMs ?? 1000);
-      } else {
-        return this.#finish(call, this.#faultResponse(fault, action, namespace, requestId, call));
-      }
+      return this.finish(call, this.#faultResponse(fault, action, namespace, requestId, call));
     }
 
     try {
@@ -374,12 +290,12 @@ export class StsServer {
           world: this.world,
           providers: this.webIdentity,
           params: query,
-          nowMs: this.#nowMs(),
+          nowMs: this.nowMs(),
           expiresIn: this.#expiresIn,
         });
         call.subject = String(result.SubjectFromWebIdentityToken);
         const xml = queryResponse(namespace, action, result, requestId);
-        return this.#finish(call, this.#xml(200, xml, requestId));
+        return this.finish(call, this.#xml(200, xml, requestId));
       }
       const handlers: Readonly<Record<string, ActionHandler>> = service === "iam"
         ? IAM_ACTIONS
@@ -394,12 +310,12 @@ export class StsServer {
         world: this.world,
         principal,
         params: query,
-        nowMs: this.#nowMs(),
+        nowMs: this.nowMs(),
         expiresIn: this.#expiresIn,
         keyPropagationMs: this.#keyPropagationMs,
       });
       const xml = queryResponse(namespace, action, result, requestId);
-      return this.#finish(call, this.#xml(200, xml, requestId));
+      return this.finish(call, this.#xml(200, xml, requestId));
     } catch (error) {
       let answer: AwsApiError;
       if (error instanceof AwsApiError) {
@@ -418,7 +334,7 @@ export class StsServer {
       call.error = answer.code;
       call.detail = answer.detail;
       const xml = errorResponse(namespace, answer, requestId);
-      return this.#finish(call, this.#xml(answer.status, xml, requestId));
+      return this.finish(call, this.#xml(answer.status, xml, requestId));
     }
   }
 
@@ -436,7 +352,7 @@ export class StsServer {
         `Credential should be scoped to correct service: '${service}'. `,
       );
     }
-    const nowMs = this.#nowMs();
+    const nowMs = this.nowMs();
     const token = raw.headers.get("x-amz-security-token");
     const key = this.world.accessKey(auth.accessKeyId);
     let principal: Principal;
@@ -473,25 +389,17 @@ export class StsServer {
   async #handleFederation(url: URL): Promise<Response> {
     const action = url.searchParams.get("Action") ?? "";
     const call = this.#record("federation", action, new QueryParams(url.searchParams));
-    const fault = this.#takeFault(action);
+    const fault = await this.takeFault(action, call);
     if (fault !== undefined) {
-      call.fault = fault.kind;
-      if (fault.kind === "slow") {
-        await this.#sleep(fault.delayMs ?? 1000);
-      } else {
-        const requestId = crypto.randomUUID();
-        return this.#finish(
-          call,
-          this.#faultResponse(fault, action, STS_NAMESPACE, requestId, call),
-        );
-      }
+      const requestId = crypto.randomUUID();
+      return this.finish(call, this.#faultResponse(fault, action, STS_NAMESPACE, requestId, call));
     }
-    const answer = this.#federation.handle(url.searchParams, this.#nowMs());
+    const answer = this.#federation.handle(url.searchParams, this.nowMs());
     call.accessKeyId = answer.accessKeyId;
     call.destination = answer.destination;
     call.detail = answer.detail;
     if (answer.status !== 200) call.error = "FederationRefused";
-    return this.#finish(
+    return this.finish(
       call,
       new Response(answer.body, {
         status: answer.status,
@@ -530,11 +438,7 @@ export class StsServer {
       case "drop":
       default: {
         call.detail = "injected fault: connection dropped";
-        call.status = 0;
-        // Deno.serve exposes no socket to close. Promising a body and sending none makes it
-        // close the connection after the headers: the client sees the connection drop.
-        const nothing = new ReadableStream({ start: (controller) => controller.close() });
-        return new Response(nothing, { status: 200, headers: { "content-length": "1000" } });
+        return this.droppedConnection();
       }
     }
   }
@@ -587,47 +491,7 @@ export class StsServer {
       detail: undefined,
       fault: undefined,
     };
-    this.#calls.push(call);
-    return call;
-  }
-
-  #finish(call: MutableCall, response: Response): Response {
-    if (call.fault !== "drop") call.status = response.status;
-    try {
-      this.#onCall?.(call);
-    } catch {
-      // a broken observer must not break the answer
-    }
-    return response;
-  }
-
-  #takeFault(action: string): Fault | undefined {
-    const index = this.#faults.findIndex((entry) =>
-      entry.fault.action === undefined || entry.fault.action === action
-    );
-    if (index < 0) return undefined;
-    const entry = this.#faults[index]!;
-    entry.left -= 1;
-    if (entry.left <= 0) this.#faults.splice(index, 1);
-    return entry.fault;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    const signal = this.#stopping.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-
-  #nowMs(): number {
-    return Date.now() + this.#offsetMs;
+    return this.log(call);
   }
 
   #device(serial: string): MfaDevice {
@@ -664,7 +528,7 @@ export class StsServer {
   }
 }
 
-type MutableCall = { -readonly [K in keyof StsCall]: StsCall[K] };
+type MutableCall = Mutable<StsCall>;
 
 function sameText(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a);

@@ -1,20 +1,31 @@
 /**
  * A keychain in a Map, for unit tests of code that uses a Keychain. `failWith` makes it fail the
- * way a real backend does (a locked keyring, no daemon, a wrong passphrase).
+ * way a real backend does (a locked keyring, no daemon, a wrong passphrase). It stands in for
+ * one of the real backends (the file backend unless told), so messages name a backend a user
+ * could meet.
  */
-import { type Keychain, KeychainError, type KeychainFailure } from "./keychain.ts";
+import {
+  type BackendName,
+  type Keychain,
+  KeychainError,
+  type KeychainFailure,
+} from "../../src/keychain/keychain.ts";
 
 export type KeychainOperation = "get" | "set" | "delete" | "list";
 
 export class MemoryKeychain implements Keychain {
-  readonly backend = "memory" as const;
+  readonly backend: BackendName;
   /** The items; tests may read or seed it directly. */
   readonly items: Map<string, string>;
   /** Every operation in order, with the item name (`""` for list). Values are never recorded. */
   readonly operations: { operation: KeychainOperation; name: string }[] = [];
   #failure: { failure: KeychainFailure; operations: ReadonlySet<KeychainOperation> } | undefined;
 
-  constructor(items: Iterable<readonly [string, string]> | Record<string, string> = []) {
+  constructor(
+    items: Iterable<readonly [string, string]> | Record<string, string> = [],
+    backend: BackendName = "file",
+  ) {
+    this.backend = backend;
     this.items = new Map(Symbol.iterator in items ? items : Object.entries(items));
   }
 
@@ -50,11 +61,11 @@ export class MemoryKeychain implements Keychain {
     // async like the real backends: callers must await
     return Promise.resolve().then(() => {
       if (operation !== "list" && name === "") {
-        throw new KeychainError("memory", "failed", "an item name cannot be empty");
+        throw new KeychainError(this.backend, "failed", "an item name cannot be empty");
       }
       if (this.#failure?.operations.has(operation)) {
         throw new KeychainError(
-          "memory",
+          this.backend,
           this.#failure.failure,
           `${operation} failed (${this.#failure.failure}, injected)`,
         );

@@ -1,0 +1,58 @@
+/**
+ * vaultsh's per-key lock files seen from outside: where the lock for a key lives, holding it from
+ * another process, and how many processes are queued on it. Counting the queue (in /proc/locks)
+ * lets a test wait for "every process has reached the lock" instead of guessing a delay.
+ *
+ *   const holder = await holdLock(await lockFile(locks, key));
+ *   const runs = [world.vaultsh(args), world.vaultsh(args)];
+ *   await waitUntil(async () => await lockWaiters(path) === 2, "both to queue on the lock");
+ *   await holder.release();
+ */
+import { waitUntil } from "./seed_world.ts";
+
+/** The lock file withFileLock() uses for `key` in the lock directory `dir`. */
+export async function lockFile(dir: string, key: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
+  );
+  const name = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${dir}/${name}.lock`;
+}
+
+/** Holds an flock(2) on `path` from another process until `release()`. */
+export async function holdLock(path: string): Promise<{ release(): Promise<void> }> {
+  const ready = `${path}.held`;
+  const child = new Deno.Command("flock", {
+    args: ["--exclusive", path, "sh", "-c", `: > "$0" && exec cat`, ready],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  await waitUntil(
+    () => Deno.stat(ready).then(() => true, () => false),
+    "flock to take the lock",
+  );
+  return {
+    async release() {
+      await child.stdin.close();
+      await child.status;
+    },
+  };
+}
+
+/** How many processes are blocked waiting for an flock(2) on `path` (from /proc/locks). */
+export async function lockWaiters(path: string): Promise<number> {
+  const { dev, ino } = await Deno.stat(path);
+  // /proc/locks names a file by major:minor (hex) and inode; a blocked request starts with "->"
+  const major = (dev! >> 8) & 0xfff;
+  const minor = (dev! & 0xff) | ((dev! >> 12) & 0xfff00);
+  const id = `${hex(major)}:${hex(minor)}:${ino}`;
+  return (await Deno.readTextFile("/proc/locks")).split("\n").filter((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields[1] === "->" && fields[2] === "FLOCK" && fields[6] === id;
+  }).length;
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(2, "0");
+}
