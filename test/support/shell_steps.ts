@@ -9,6 +9,7 @@
  *   assert.equal(await account(sh, sts), "222222222222");
  */
 import assert from "node:assert/strict";
+import { needs } from "./needs.ts";
 import { Sandbox } from "./sandbox.ts";
 import type { StsServer } from "./sts_server.ts";
 import type { ShellName, ShellSession } from "./tmux.ts";
@@ -114,4 +115,20 @@ export async function heldProfile(sh: ShellSession): Promise<string> {
 export async function renewalDue(expiration: string): Promise<void> {
   const due = Date.parse(expiration) - MIN_TTL * 1000 + 1000;
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+}
+
+/** A test with a fresh sandbox of its own; outside CI it is skipped when a tool is missing. */
+export function testInSandbox(
+  name: string,
+  tools: readonly string[],
+  fn: (box: Sandbox) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ...needs(...tools),
+    async fn() {
+      await using box = await Sandbox.create();
+      await fn(box);
+    },
+  });
 }
