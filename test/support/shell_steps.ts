@@ -102,6 +102,16 @@ export async function useWithMfa(
   return await sh.waitForPrompt();
 }
 
+/** Runs `command` (failing on an MFA prompt), then requires the shell to hold `profile`. */
+export async function runHolding(
+  sh: ShellSession,
+  command: string,
+  profile: string,
+): Promise<void> {
+  await runNoMfa(sh, command);
+  assert.equal(await heldProfile(sh), profile, `after ${command}`);
+}
+
 /** The profile the shell holds now ("" for none), read from its environment. */
 export async function heldProfile(sh: ShellSession): Promise<string> {
   return (await sh.awsEnv()).VAULTSH_PROFILE ?? "";
