@@ -17,6 +17,7 @@ import {
   runNoMfa,
   seededBox as seededBoxWith,
   SHELLS,
+  shortLived,
   SYNTAX,
   useWithMfa as useWithMfaWith,
   writeMarker,
@@ -144,14 +145,12 @@ for (const shell of SHELLS) {
       await t.step(
         "credentials due for renewal are renewed at the prompt without MFA",
         async () => {
-          sts.expiresIn(MIN_TTL + 10);
-          let first: Record<string, string>;
-          try {
-            await runNoMfa(sh, "vaultsh use account_c");
-            first = await sh.awsEnv();
-          } finally {
-            sts.expiresIn(undefined);
-          }
+          const first = await shortLived(
+            sh,
+            sts,
+            MIN_TTL + 10,
+            () => runNoMfa(sh, "vaultsh use account_c"),
+          );
           assert.equal(first.VAULTSH_PROFILE, "account_c");
           const refreshAt = Number(
             (await sh.run(syntax.show("__vaultsh_refresh_at"))).replace(/^.*=/, ""),
@@ -256,14 +255,7 @@ for (const shell of SHELLS) {
       await t.step("a renewal that needs an MFA code prints one notice and waits", async () => {
         // a new MFA session that expires soon, and role credentials from it
         assert.match(await sh.run("vaultsh clear"), /cleared \d+ sessions/);
-        sts.expiresIn(MIN_TTL + 8);
-        let env: Record<string, string>;
-        try {
-          await useWithMfa(sh, "account_b");
-          env = await sh.awsEnv();
-        } finally {
-          sts.expiresIn(undefined);
-        }
+        const env = await shortLived(sh, sts, MIN_TTL + 8, () => useWithMfa(sh, "account_b"));
         await renewalDue(env.AWS_CREDENTIAL_EXPIRATION!);
         const calls = sts.count();
         const notice = await runNoMfa(sh, "");

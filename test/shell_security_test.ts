@@ -18,6 +18,7 @@ import {
   runNoMfa,
   seededBox,
   SHELLS,
+  shortLived,
   useWithMfa as useWithMfaWith,
   writeMarker,
 } from "./support/shell_steps.ts";
@@ -382,13 +383,13 @@ for (const shell of SHELLS) {
         assert.equal(restored.VAULTSH_PROFILE, undefined);
 
         // short role credentials, renewed by the hook at a prompt
-        sts.expiresIn(MIN_TTL + 8);
-        try {
-          await runNoMfa(sh, "vaultsh use account_c");
-        } finally {
-          sts.expiresIn(undefined);
-        }
-        const first = await sh.awsEnv();
+        const live = sh;
+        const first = await shortLived(
+          live,
+          sts,
+          MIN_TTL + 8,
+          () => runNoMfa(live, "vaultsh use account_c"),
+        );
         await renewalDue(first.AWS_CREDENTIAL_EXPIRATION!);
         const assumed = sts.count("AssumeRole");
         await runNoMfa(sh, "");

@@ -58,6 +58,25 @@ export async function runNoMfa(sh: ShellSession, command: string): Promise<strin
   return out;
 }
 
+/**
+ * Runs `action` while the STS hands out credentials lasting `seconds`, and returns the AWS
+ * variables the shell holds after it.
+ */
+export async function shortLived(
+  sh: ShellSession,
+  sts: StsServer,
+  seconds: number,
+  action: () => Promise<unknown>,
+): Promise<Record<string, string>> {
+  sts.expiresIn(seconds);
+  try {
+    await action();
+    return await sh.awsEnv();
+  } finally {
+    sts.expiresIn(undefined);
+  }
+}
+
 /** Writes `dir/.awsvault` (creating dir) and returns its path. */
 export async function writeMarker(dir: string, content: string): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
