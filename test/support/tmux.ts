@@ -286,10 +286,8 @@ export class ShellSession {
     }).spawn();
     try {
       // attached once the kernel names strace as the shell's tracer
-      const deadline = Date.now() + 10_000;
-      while (tracerPid(this.pid) !== tracer.pid) {
-        if (Date.now() > deadline) throw new Error("strace did not attach to the shell");
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      if (!await until(() => tracerPid(this.pid) === tracer.pid, this.#timeoutMs)) {
+        throw new Error("strace did not attach to the shell");
       }
       await action();
     } finally {
@@ -323,11 +321,7 @@ export class ShellSession {
     this.#closed = true;
     await this.#tmuxRun(["kill-server"]).catch(() => {});
     // the pane's shell gets SIGHUP; wait until it is gone so no process outlives the test
-    const deadline = Date.now() + 10_000;
-    while (this.pid > 0 && alive(this.pid) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    if (this.pid > 0 && alive(this.pid)) {
+    if (this.pid > 0 && !await until(() => !alive(this.pid), 10_000)) {
       try {
         Deno.kill(this.pid, "SIGKILL");
       } catch {
@@ -408,6 +402,16 @@ function lineEnd(text: string, offset: number): number {
 /** Trailing spaces on each line and trailing empty lines removed. */
 function tidy(text: string): string {
   return text.split("\n").map((line) => line.trimEnd()).join("\n").replace(/\n+$/, "");
+}
+
+/** Polls `done` (every 10 ms) until it holds or `timeoutMs` passes; whether it held. */
+async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
 }
 
 function tracerPid(pid: number): number {
