@@ -12,6 +12,7 @@ import { EXPORT_FORMATS } from "../src/commands/export.ts";
 import { SHELL_NAMES } from "../src/shells/shell.ts";
 import { needs } from "./support/needs.ts";
 import { Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
+import { testInSandbox } from "./support/shell_steps.ts";
 import { type ShellName, ShellSession } from "./support/tmux.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
 
@@ -43,11 +44,10 @@ __vaultsh_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
   return result.stdout.split("\n").filter((line) => line !== "");
 }
 
-Deno.test({
-  name: "bash completion offers commands, flags, values and profiles from the command table",
-  ...needs("bash"),
-  async fn() {
-    await using box = await Sandbox.create();
+testInSandbox(
+  "bash completion offers commands, flags, values and profiles from the command table",
+  ["bash"],
+  async (box) => {
     await box.writeConfig(SEED_CONFIG);
     await initBash(box);
     const visible = COMMANDS.filter((row) => !row.hidden).map((row) => row.name);
@@ -78,17 +78,16 @@ Deno.test({
     assert.ok((await bashOffers(box, ["exec", "account_a", "bas"])).includes("bash"));
     assert.deepEqual(await bashOffers(box, ["exec", "account_a", "--", "env", "--"]), []);
   },
-});
+);
 
 const SSO_SESSIONS =
   "\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n" +
   "\n[sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = us-east-1\n";
 
-Deno.test({
-  name: "bash and fish complete vaultsh sso's commands, their own flags and sso-session names",
-  ...needs("bash", "fish"),
-  async fn() {
-    await using box = await Sandbox.create();
+testInSandbox(
+  "bash and fish complete vaultsh sso's commands, their own flags and sso-session names",
+  ["bash", "fish"],
+  async (box) => {
     await box.writeConfig(SEED_CONFIG + SSO_SESSIONS);
     await initBash(box);
     assert.deepEqual(await bashOffers(box, ["s"]), ["status", "server", "sso"]);
@@ -110,13 +109,12 @@ Deno.test({
     assert.deepEqual(await fishOffers(box, "vaultsh sso logout --dr"), []);
     assert.deepEqual(await fishOffers(box, "vaultsh sso populate corp "), []);
   },
-});
+);
 
-Deno.test({
-  name: "the completion scripts pass shellcheck and fish_indent, as files and with their words",
-  ...needs("shellcheck", "fish", "fish_indent"),
-  async fn() {
-    await using box = await Sandbox.create();
+testInSandbox(
+  "the completion scripts pass shellcheck and fish_indent, as files and with their words",
+  ["shellcheck", "fish", "fish_indent"],
+  async (box) => {
     const dir = `${REPO_ROOT}/shell/completions`;
     const checked = await box.run("shellcheck", [`${dir}/vaultsh.bash`, `${dir}/vaultsh.zsh`]);
     assert.equal(checked.code, 0, checked.stdout + checked.stderr);
@@ -141,7 +139,7 @@ Deno.test({
       }
     }
   },
-});
+);
 
 /**
  * Profile names made to run code if a completion evaluated them, each behind its own prefix
@@ -169,19 +167,6 @@ function generatedNames(seed: number): string[] {
     .map((chars) => chars.join("").trim())
     .filter((text) => text !== "");
   return fc.sample(name, { numRuns: 8, seed }).map((text, index) => `y${index}${text}`);
-}
-
-/** Waits until the line being edited (the last prompt's line) matches. */
-async function commandLine(sh: ShellSession, pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (let delay = 20;; delay = Math.min(delay * 2, 200)) {
-    const line = (await sh.screen()).split("\n").findLast((text) => text.includes("[[vsh ")) ?? "";
-    if (pattern.test(line)) return line;
-    if (Date.now() > deadline) {
-      throw new Error(`${sh.shell}: the line stays ${JSON.stringify(line)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
 }
 
 for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellName[]) {
@@ -220,7 +205,7 @@ for (const shell of ["bash", "zsh", "fish"] as const satisfies readonly ShellNam
         await sh.type(`vaultsh use ${prefix}`);
         await sh.press("Tab");
         // completed once the word goes on past the prefix
-        await commandLine(sh, new RegExp(`vaultsh use ${prefix}\\S`));
+        await sh.waitForLine(new RegExp(`vaultsh use ${prefix}\\S`));
         await Deno.remove(args).catch(() => {});
         await sh.press("Enter");
         await sh.waitForPrompt();
@@ -249,74 +234,70 @@ async function fishOffers(box: Sandbox, line: string): Promise<string[]> {
   ).sort();
 }
 
-Deno.test({
-  name: "fish completion offers commands and flags with descriptions, values and profiles",
-  ...needs("fish"),
-  async fn() {
-    await using box = await Sandbox.create();
-    await box.writeConfig(SEED_CONFIG);
-    await Deno.writeTextFile(`${box.root}/init.fish`, (await box.vaultsh(["init", "fish"])).stdout);
-    const described = await box.run("fish", [
-      "--no-config",
-      "-c",
-      `source '${box.root}/init.fish'; complete -C 'vaultsh ex'`,
-    ]);
-    assert.deepEqual(described.stdout.split("\n").filter((line) => line !== ""), [
-      "exec\trun a command (default $SHELL) with the profile's credentials",
-      "export\tprint the profile's credentials (env lines, export lines, credential_process JSON, or ini)",
-    ]);
-    assert.deepEqual(await fishOffers(box, "vaultsh init "), ["bash", "fish", "zsh"]);
-    assert.deepEqual(await fishOffers(box, "vaultsh export a --format "), FORMAT_WORDS.toSorted());
-    assert.deepEqual(await fishOffers(box, "vaultsh export --no-"), ["--no-session"]);
-    const profiles = ["jumpuser", "switchrole", "account_a", "account_b", "account_c"];
-    for (
-      const command of ["use", "exec", "export", "login", "pin", "remove", "rm", "rotate", "server"]
-    ) {
-      assert.deepEqual(await fishOffers(box, `vaultsh ${command} `), profiles.toSorted(), command);
-    }
-    assert.deepEqual(await fishOffers(box, "vaultsh use --region "), []);
-    assert.deepEqual(await fishOffers(box, "vaultsh use account_a "), []);
-    assert.ok((await fishOffers(box, "vaultsh exec account_a -- fis")).includes("fish"));
-    assert.ok((await fishOffers(box, "vaultsh exec account_a fis")).includes("fish"));
-  },
+testInSandbox("fish completion offers commands and flags with descriptions, values and profiles", [
+  "fish",
+], async (box) => {
+  await box.writeConfig(SEED_CONFIG);
+  await Deno.writeTextFile(`${box.root}/init.fish`, (await box.vaultsh(["init", "fish"])).stdout);
+  const described = await box.run("fish", [
+    "--no-config",
+    "-c",
+    `source '${box.root}/init.fish'; complete -C 'vaultsh ex'`,
+  ]);
+  assert.deepEqual(described.stdout.split("\n").filter((line) => line !== ""), [
+    "exec\trun a command (default $SHELL) with the profile's credentials",
+    "export\tprint the profile's credentials (env lines, export lines, credential_process JSON, or ini)",
+  ]);
+  assert.deepEqual(await fishOffers(box, "vaultsh init "), ["bash", "fish", "zsh"]);
+  assert.deepEqual(await fishOffers(box, "vaultsh export a --format "), FORMAT_WORDS.toSorted());
+  assert.deepEqual(await fishOffers(box, "vaultsh export --no-"), ["--no-session"]);
+  const profiles = ["jumpuser", "switchrole", "account_a", "account_b", "account_c"];
+  for (
+    const command of ["use", "exec", "export", "login", "pin", "remove", "rm", "rotate", "server"]
+  ) {
+    assert.deepEqual(await fishOffers(box, `vaultsh ${command} `), profiles.toSorted(), command);
+  }
+  assert.deepEqual(await fishOffers(box, "vaultsh use --region "), []);
+  assert.deepEqual(await fishOffers(box, "vaultsh use account_a "), []);
+  assert.ok((await fishOffers(box, "vaultsh exec account_a -- fis")).includes("fish"));
+  assert.ok((await fishOffers(box, "vaultsh exec account_a fis")).includes("fish"));
 });
 
-Deno.test({
-  name: "zsh completion works from a .zshrc holding only the eval line",
-  ...needs("zsh", "tmux", "shellcheck"),
-  async fn() {
-    await using box = await Sandbox.create();
-    await box.writeConfig(SEED_CONFIG + SSO_SESSIONS);
-    // the rc file: the test's prompt, then only `eval "$(vaultsh init zsh)"` (no compinit)
-    await using sh = await ShellSession.start({ shell: "zsh", env: box.env, dir: box.root });
-    const cases: [string, RegExp][] = [
-      ["vaultsh us", /vaultsh use$/],
-      ["vaultsh use jump", /vaultsh use jumpuser$/],
-      ["vaultsh server switch", /vaultsh server switchrole$/],
-      ["vaultsh expo", /vaultsh export$/],
-      ["vaultsh export --form", /vaultsh export --format$/],
-      ["vaultsh export --format j", /vaultsh export --format json$/],
-      ["vaultsh init f", /vaultsh init fish$/],
-      ["vaultsh use account_b --regio", /vaultsh use account_b --region$/],
-      ["vaultsh rotate switch", /vaultsh rotate switchrole$/],
-      ["vaultsh exec account_a -- shellch", /vaultsh exec account_a -- shellcheck$/],
-      ["vaultsh exec account_a shellch", /vaultsh exec account_a shellcheck$/],
-      ["vaultsh sso pop", /vaultsh sso populate$/],
-      ["vaultsh sso populate --dry", /vaultsh sso populate --dry-run$/],
-      ["vaultsh sso login co", /vaultsh sso login corp$/],
-    ];
-    for (const [typed, completed] of cases) {
-      await sh.type(typed);
-      await sh.press("Tab");
-      await commandLine(sh, completed);
-      await sh.press("C-u");
-      await commandLine(sh, /\]\][%#]$/);
-    }
-    // several profiles fit: zsh completes their common part and lists them under the line
-    await sh.type("vaultsh use acc");
+testInSandbox("zsh completion works from a .zshrc holding only the eval line", [
+  "zsh",
+  "tmux",
+  "shellcheck",
+], async (box) => {
+  await box.writeConfig(SEED_CONFIG + SSO_SESSIONS);
+  // the rc file: the test's prompt, then only `eval "$(vaultsh init zsh)"` (no compinit)
+  await using sh = await ShellSession.start({ shell: "zsh", env: box.env, dir: box.root });
+  const cases: [string, RegExp][] = [
+    ["vaultsh us", /vaultsh use$/],
+    ["vaultsh use jump", /vaultsh use jumpuser$/],
+    ["vaultsh server switch", /vaultsh server switchrole$/],
+    ["vaultsh expo", /vaultsh export$/],
+    ["vaultsh export --form", /vaultsh export --format$/],
+    ["vaultsh export --format j", /vaultsh export --format json$/],
+    ["vaultsh init f", /vaultsh init fish$/],
+    ["vaultsh use account_b --regio", /vaultsh use account_b --region$/],
+    ["vaultsh rotate switch", /vaultsh rotate switchrole$/],
+    ["vaultsh exec account_a -- shellch", /vaultsh exec account_a -- shellcheck$/],
+    ["vaultsh exec account_a shellch", /vaultsh exec account_a shellcheck$/],
+    ["vaultsh sso pop", /vaultsh sso populate$/],
+    ["vaultsh sso populate --dry", /vaultsh sso populate --dry-run$/],
+    ["vaultsh sso login co", /vaultsh sso login corp$/],
+  ];
+  for (const [typed, completed] of cases) {
+    await sh.type(typed);
     await sh.press("Tab");
-    await commandLine(sh, /vaultsh use account_$/);
-    await sh.press("Tab");
-    await sh.waitFor(/^account_a\s+account_b\s+account_c$/m);
-  },
+    await sh.waitForLine(completed);
+    await sh.press("C-u");
+    await sh.waitForLine(/\]\][%#]$/);
+  }
+  // several profiles fit: zsh completes their common part and lists them under the line
+  await sh.type("vaultsh use acc");
+  await sh.press("Tab");
+  await sh.waitForLine(/vaultsh use account_$/);
+  await sh.press("Tab");
+  await sh.waitFor(/^account_a\s+account_b\s+account_c$/m);
 });

@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import { needs } from "./support/needs.ts";
 import { Sandbox } from "./support/sandbox.ts";
+import { initLine, type ShellName } from "./support/tmux.ts";
 
 /** Bookkeeping of a shell deep in a marker's tree, holding credentials renewed in an hour. */
-function idleState(shell: "zsh" | "bash" | "fish", marker: string): string {
+function idleState(shell: ShellName, marker: string): string {
   const at = Math.floor(Date.now() / 1000) + 3600;
   const vars: [string, string][] = [
     ["__vaultsh_scope", marker],
@@ -41,32 +42,53 @@ async function deepMarker(box: Sandbox): Promise<{ dir: string; marker: string }
   return { dir, marker };
 }
 
-/** Trace lines, without the line that switches tracing off. */
-function traced(stderr: string, off: RegExp): string[] {
-  return stderr.split("\n").filter((line) => line !== "" && !off.test(line));
+/** How each shell traces a call: its flags, what switches tracing on and off, the hook. */
+const TRACING = {
+  zsh: {
+    flags: ["-f", "-i"],
+    on: ["PS4='+%N> '", "setopt xtrace"],
+    hook: "__vaultsh_hook",
+    off: "unsetopt xtrace",
+    offLine: /unsetopt xtrace/,
+  },
+  bash: {
+    flags: ["--norc", "--noprofile", "-i"],
+    on: ["PS4='+${FUNCNAME[0]:-main}> '", "set -x"],
+    hook: "__vaultsh_hook",
+    off: "set +x",
+    offLine: /^\+main> set \+x$|^bash: /,
+  },
+  fish: {
+    flags: ["--no-config"],
+    on: ["set -g fish_trace 1"],
+    hook: "__vaultsh_check",
+    off: "set -e fish_trace",
+    offLine: /set -e fish_trace/,
+  },
+} as const;
+
+/** The trace of one hook call in a shell idling deep in a marker's tree, without the off line. */
+async function idleTrace(shell: ShellName): Promise<string[]> {
+  await using box = await Sandbox.create();
+  const { dir, marker } = await deepMarker(box);
+  const tracing = TRACING[shell];
+  const script = [
+    initLine(shell),
+    idleState(shell, marker),
+    ...tracing.on,
+    tracing.hook,
+    tracing.off,
+  ];
+  const result = await box.run(shell, [...tracing.flags, "-c", script.join("\n")], { cwd: dir });
+  assert.equal(result.code, 0, result.stderr);
+  return result.stderr.split("\n").filter((line) => line !== "" && !tracing.offLine.test(line));
 }
 
 Deno.test({
   name: "the zsh hook's idle path is one test: no walk, no nested function, no process",
   ...needs("zsh"),
   async fn() {
-    await using box = await Sandbox.create();
-    const { dir, marker } = await deepMarker(box);
-    const result = await box.run("zsh", [
-      "-f",
-      "-i",
-      "-c",
-      [
-        'eval "$(vaultsh init zsh)"',
-        idleState("zsh", marker),
-        "PS4='+%N> '",
-        "setopt xtrace",
-        "__vaultsh_hook",
-        "unsetopt xtrace",
-      ].join("\n"),
-    ], { cwd: dir });
-    assert.equal(result.code, 0, result.stderr);
-    const lines = traced(result.stderr, /unsetopt xtrace/);
+    const lines = await idleTrace("zsh");
     assert.equal(lines.length, 2, lines.join("\n"));
     assert.equal(lines[0], "+zsh> __vaultsh_hook");
     assert.match(lines[1]!, /^\+__vaultsh_hook> \[\[ /);
@@ -78,25 +100,8 @@ Deno.test({
     "the bash hook's idle path is one test and the $? bookkeeping: no walk, no clock, no process",
   ...needs("bash"),
   async fn() {
-    await using box = await Sandbox.create();
-    const { dir, marker } = await deepMarker(box);
-    const result = await box.run("bash", [
-      "--norc",
-      "--noprofile",
-      "-i",
-      "-c",
-      [
-        'eval "$(vaultsh init bash)"',
-        idleState("bash", marker),
-        "PS4='+${FUNCNAME[0]:-main}> '",
-        "set -x",
-        "__vaultsh_hook",
-        "set +x",
-      ].join("\n"),
-    ], { cwd: dir });
-    assert.equal(result.code, 0, result.stderr);
     // bash traces each term of one [[ ]] on a line of its own
-    const lines = traced(result.stderr, /^\+main> set \+x$|^bash: /)
+    const lines = (await idleTrace("bash"))
       .map((line) => line.replace(/> (\S+).*$/, "> $1"))
       .filter((line, i, all) => line !== "+__vaultsh_hook> [[" || all[i - 1] !== line);
     assert.deepEqual(lines, [
@@ -112,21 +117,7 @@ Deno.test({
   name: "the fish hook's idle path walks nothing and starts no substitution or process",
   ...needs("fish"),
   async fn() {
-    await using box = await Sandbox.create();
-    const { dir, marker } = await deepMarker(box);
-    const result = await box.run("fish", [
-      "--no-config",
-      "-c",
-      [
-        "vaultsh init fish | source",
-        idleState("fish", marker),
-        "set -g fish_trace 1",
-        "__vaultsh_check",
-        "set -e fish_trace",
-      ].join("\n"),
-    ], { cwd: dir });
-    assert.equal(result.code, 0, result.stderr);
-    const lines = traced(result.stderr, /set -e fish_trace/);
+    const lines = await idleTrace("fish");
     assert.ok(lines.length > 0, "fish_trace traced nothing");
     const calls = lines.map((line) => line.replace(/^-*> /, "").split(" ")[0]);
     for (const call of calls) {

@@ -10,6 +10,18 @@ import assert from "node:assert/strict";
 import { ArgvSampler } from "./support/audit_argv_sampler.ts";
 import { needs } from "./support/needs.ts";
 import { Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
+import {
+  KEYRING,
+  MFA_PROMPT,
+  MIN_TTL,
+  renewalDue,
+  runNoMfa,
+  seededBox,
+  SHELLS,
+  shortLived,
+  useWithMfa as useWithMfaWith,
+  writeMarker,
+} from "./support/shell_steps.ts";
 import { type Session, StsServer } from "./support/sts_server.ts";
 import { ENV_DUMP, type ShellName, ShellSession } from "./support/tmux.ts";
 
@@ -25,10 +37,7 @@ sts.world.issueSession = (fields) => {
   return session;
 };
 
-const SHELLS: readonly ShellName[] = ["zsh", "bash", "fish"];
-const KEYRING = ["dbus-daemon", "gnome-keyring-daemon"] as const;
-const MFA_PROMPT = /Enter MFA code/;
-const MIN_TTL = 30;
+const useWithMfa = (sh: ShellSession, profile: string) => useWithMfaWith(sh, sts, profile);
 /** The file every injection attempt tries to create, in whatever directory it runs. */
 const CANARY = "pwned";
 
@@ -60,40 +69,6 @@ async function filesUnder(dir: string, skip: (path: string) => boolean): Promise
 /** Paths of canary files anywhere under `root`. */
 async function canaries(root: string): Promise<string[]> {
   return (await filesUnder(root, () => false)).filter((path) => path.endsWith(`/${CANARY}`));
-}
-
-async function writeMarker(dir: string, content: string): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/.awsvault`, content);
-  return `${dir}/.awsvault`;
-}
-
-async function seededBox(config = SEED_CONFIG, env: Record<string, string> = {}): Promise<Sandbox> {
-  const box = await Sandbox.create({
-    keyring: true,
-    sts,
-    env: { VAULTSH_MIN_TTL: `${MIN_TTL}`, ...env },
-  });
-  try {
-    await box.seed();
-    if (config !== SEED_CONFIG) await box.writeConfig(config);
-  } catch (error) {
-    await box.close();
-    throw error;
-  }
-  return box;
-}
-
-/** `vaultsh use <profile>` answering the MFA prompt. */
-async function useWithMfa(sh: ShellSession, profile: string): Promise<string> {
-  await sh.send(`vaultsh use ${profile}`);
-  await sh.waitFor(MFA_PROMPT);
-  await sh.send(await sts.freshTotp());
-  return await sh.waitForPrompt();
-}
-
-async function runNoMfa(sh: ShellSession, command: string): Promise<string> {
-  return await sh.run(command, undefined, MFA_PROMPT);
 }
 
 /** Marker contents that would run `touch pwned` if anything evaluated them as code. */
@@ -183,7 +158,8 @@ for (const shell of SHELLS) {
       const sections = [...REFUSED_PROFILES, ...ODD_PROFILES].map((name) =>
         `[profile ${name}]\nrole_arn=arn:aws:iam::111111111111:role/role_name\ninclude_profile=switchrole\n`
       );
-      await using box = await seededBox(`${SEED_CONFIG}\n${sections.join("\n")}`);
+      await using box = await seededBox(sts);
+      await box.writeConfig(`${SEED_CONFIG}\n${sections.join("\n")}`);
       await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
       await useWithMfa(sh, "account_b");
       const envB = await sh.awsEnv();
@@ -220,7 +196,7 @@ for (const shell of SHELLS) {
     name: `${shell}: a marker symlinked to an allowed marker is a new, untrusted marker`,
     ...needs(shell, "tmux", ...KEYRING),
     async fn() {
-      await using box = await seededBox();
+      await using box = await seededBox(sts);
       const billing = await writeMarker(`${box.home}/billing`, "account_a\n");
       assert.equal((await box.vaultsh(["allow", billing])).code, 0);
       // a cloned repository ships `.awsvault -> ../billing/.awsvault`
@@ -302,7 +278,7 @@ for (const shell of SHELLS) {
       `${shell}: markers under crafted directory names switch, restore, and stay on the fast path`,
     ...needs(shell, "tmux", "strace", ...KEYRING),
     async fn() {
-      await using box = await seededBox();
+      await using box = await seededBox(sts);
       const root = `${box.home}/odd`;
       for (const name of HOSTILE_DIRS) {
         await writeMarker(`${root}/${name}`, "account_a\n");
@@ -365,7 +341,7 @@ for (const shell of SHELLS) {
         AWS_ACCESS_KEY_ID: "AKIAHANDEXPORTED0001",
         AWS_SECRET_ACCESS_KEY: "handExportedSecretKey/0123456789abcdefABCDEF",
       };
-      await using box = await seededBox(SEED_CONFIG, { ...hand, VAULTSH_DEBUG: "1" });
+      await using box = await seededBox(sts, { ...hand, VAULTSH_DEBUG: "1" });
       const project = await writeMarker(`${box.home}/proj_a`, "account_a\n");
       assert.equal((await box.vaultsh(["allow", project])).code, 0);
       const firstIssued = issued.length;
@@ -407,21 +383,18 @@ for (const shell of SHELLS) {
         assert.equal(restored.VAULTSH_PROFILE, undefined);
 
         // short role credentials, renewed by the hook at a prompt
-        sts.expiresIn(MIN_TTL + 8);
-        try {
-          await runNoMfa(sh, "vaultsh use account_c");
-        } finally {
-          sts.expiresIn(undefined);
-        }
-        const first = (await sh.awsEnv()).AWS_ACCESS_KEY_ID;
-        const expires = Date.parse((await sh.awsEnv()).AWS_CREDENTIAL_EXPIRATION!);
-        await new Promise((resolve) =>
-          setTimeout(resolve, Math.max(0, expires - MIN_TTL * 1000 - Date.now() + 1000))
+        const live = sh;
+        const first = await shortLived(
+          live,
+          sts,
+          MIN_TTL + 8,
+          () => runNoMfa(live, "vaultsh use account_c"),
         );
+        await renewalDue(first.AWS_CREDENTIAL_EXPIRATION!);
         const assumed = sts.count("AssumeRole");
         await runNoMfa(sh, "");
         assert.equal(sts.count("AssumeRole"), assumed + 1, "the hook renewed the credentials");
-        assert.notEqual((await sh.awsEnv()).AWS_ACCESS_KEY_ID, first);
+        assert.notEqual((await sh.awsEnv()).AWS_ACCESS_KEY_ID, first.AWS_ACCESS_KEY_ID);
         await runNoMfa(sh, "cd proj_a");
         await runNoMfa(sh, "cd ..");
         screen = await sh.screen();

@@ -10,6 +10,7 @@ import {
   allow,
   heldProfile,
   KEYRING,
+  runHolding,
   runNoMfa,
   seededBox,
   SHELLS,
@@ -36,8 +37,7 @@ for (const shell of SHELLS) {
 
       await useWithMfa(sh, sts, "account_b");
       assert.equal(await heldProfile(sh), "account_b");
-      await runNoMfa(sh, "cd proj_a");
-      assert.equal(await heldProfile(sh), "account_a");
+      await runHolding(sh, "cd proj_a", "account_a");
       // leaving restores account_b; the untrusted marker changes nothing
       assert.match(await runNoMfa(sh, "cd ../proj_c"), /wants profile "account_c"/);
       assert.equal(await heldProfile(sh), "account_b");
@@ -46,20 +46,15 @@ for (const shell of SHELLS) {
       assert.equal(await heldProfile(sh), "account_c", "allow takes effect at once");
       await runNoMfa(sh, "vaultsh deny");
       assert.equal(await heldProfile(sh), "account_b", "deny gives back what the shell had");
-      await runNoMfa(sh, "vaultsh allow");
-      assert.equal(await heldProfile(sh), "account_c");
+      await runHolding(sh, "vaultsh allow", "account_c");
 
       // a manual use here, then allow again: the marker wins
-      await runNoMfa(sh, "vaultsh use account_a");
-      assert.equal(await heldProfile(sh), "account_a");
-      await runNoMfa(sh, "vaultsh allow");
-      assert.equal(await heldProfile(sh), "account_c");
+      await runHolding(sh, "vaultsh use account_a", "account_a");
+      await runHolding(sh, "vaultsh allow", "account_c");
 
       // pin over the marker: its new profile at once, and leaving still restores account_b
-      await runNoMfa(sh, "vaultsh pin account_a");
-      assert.equal(await heldProfile(sh), "account_a");
-      await runNoMfa(sh, "cd ..");
-      assert.equal(await heldProfile(sh), "account_b");
+      await runHolding(sh, "vaultsh pin account_a", "account_a");
+      await runHolding(sh, "cd ..", "account_b");
     },
   });
 }
@@ -76,8 +71,7 @@ for (const shell of SHELLS) {
       await using sh = await ShellSession.start({ shell, env: box.env, dir: box.root });
       const start = await sh.awsEnv();
       await useWithMfa(sh, sts, "account_b");
-      await runNoMfa(sh, "cd proj_a");
-      assert.equal(await heldProfile(sh), "account_a");
+      await runHolding(sh, "cd proj_a", "account_a");
 
       await runNoMfa(sh, "vaultsh use --off");
       assert.deepEqual(await sh.awsEnv(), start, "no credentials left");
@@ -86,10 +80,8 @@ for (const shell of SHELLS) {
       await runNoMfa(sh, "cd sub");
       assert.deepEqual(await sh.awsEnv(), start);
       // leaving gives back what the shell had before the tree; re-entering applies the marker
-      await runNoMfa(sh, "cd ../..");
-      assert.equal(await heldProfile(sh), "account_b");
-      await runNoMfa(sh, "cd proj_a/sub");
-      assert.equal(await heldProfile(sh), "account_a");
+      await runHolding(sh, "cd ../..", "account_b");
+      await runHolding(sh, "cd proj_a/sub", "account_a");
     },
   });
 }

@@ -9,7 +9,7 @@ const MARKER_NESTED = "/work/project/sub/.awsvault";
 
 Deno.test("ShellSync.hook() applies a trusted marker's profile on entering its tree", async () => {
   const shell = new FakeShell();
-  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  shell.trust(MARKER_A, "account_a");
   const result = await shell.hook(MARKER_A);
   assert.equal(shell.env.VAULTSH_PROFILE, "account_a");
   assert.equal(shell.env.AWS_VAULT, "account_a");
@@ -21,7 +21,7 @@ Deno.test("ShellSync.hook() applies a trusted marker's profile on entering its t
 Deno.test("ShellSync.hook() restores account_b's exact variables when leaving a marker", async () => {
   const shell = new FakeShell();
   shell.env = { PATH: "/usr/bin", AWS_PROFILE: "should-go" };
-  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  shell.trust(MARKER_A, "account_a");
   await shell.use("account_b");
   const before = shell.managed();
   assert.equal(before.VAULTSH_PROFILE, "account_b");
@@ -47,7 +47,7 @@ Deno.test("ShellSync.hook() puts back hand-exported variables exactly: set, unse
     AWS_REGION: "",
     AWS_PROFILE: "personal",
   };
-  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  shell.trust(MARKER_A, "account_a");
   const before = shell.managed();
   await shell.hook(MARKER_A);
   assert.equal(shell.env.AWS_SECRET_ACCESS_KEY, "secret-account_a-1");
@@ -66,8 +66,8 @@ Deno.test("ShellSync.hook() puts back hand-exported variables exactly: set, unse
 
 Deno.test("ShellSync.hook() switches to a nested marker and back to the outer one", async () => {
   const shell = new FakeShell();
-  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
-  shell.markers.set(MARKER_NESTED, { kind: "trusted", profile: "account_b", server: false });
+  shell.trust(MARKER_A, "account_a");
+  shell.trust(MARKER_NESTED, "account_b");
   await shell.hook(MARKER_A);
   await shell.hook(MARKER_NESTED);
   assert.equal(shell.env.VAULTSH_PROFILE, "account_b");
@@ -98,8 +98,8 @@ Deno.test("ShellSync.hook() changes nothing for an untrusted or denied marker", 
 
 Deno.test("ShellSync.use() wins inside the marker scope until the scope changes", async () => {
   const shell = new FakeShell();
-  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
-  shell.markers.set(MARKER_NESTED, { kind: "trusted", profile: "account_a", server: false });
+  shell.trust(MARKER_A, "account_a");
+  shell.trust(MARKER_NESTED, "account_a");
   await shell.hook(MARKER_A);
   await shell.use("account_b");
   assert.equal(shell.env.VAULTSH_PROFILE, "account_b");
@@ -113,7 +113,7 @@ Deno.test("ShellSync.use() wins inside the marker scope until the scope changes"
 
 Deno.test("ShellSync.off() inside a marker's tree drops the credentials until the tree is left", async () => {
   const shell = new FakeShell();
-  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  shell.trust(MARKER_A, "account_a");
   await shell.use("account_b");
   await shell.hook(MARKER_A);
   await shell.off();
@@ -130,7 +130,7 @@ Deno.test("ShellSync.off() inside a marker's tree drops the credentials until th
 
 Deno.test("ShellSync.off() outside any marker drops the credentials for good", async () => {
   const shell = new FakeShell();
-  shell.markers.set(MARKER_A, { kind: "trusted", profile: "account_a", server: false });
+  shell.trust(MARKER_A, "account_a");
   await shell.use("account_b");
   await shell.off();
   for (const name of MANAGED_VARIABLES) assert.equal(shell.env[name], undefined, name);

@@ -40,38 +40,33 @@ const STATES: readonly State[] = [
   {
     name: "credentials from use, renewal due in 1 h",
     dir: "plain/a/b/c/d/e",
-    setup: (shell) => [
-      assign(shell, "__vaultsh_scope", ""),
-      assign(shell, "__vaultsh_state", '{"applied":{"profile":"account_b"}}'),
-      assign(shell, "__vaultsh_refresh_at", String(REFRESH_AT)),
-      ...(shell === "fish" ? [assign(shell, "__vaultsh_refresh_up", String(uptime() + 3600))] : []),
-      shell === "fish" ? "set -gx VAULTSH_PROFILE account_b" : "export VAULTSH_PROFILE=account_b",
-    ],
+    setup: (shell) => holding(shell, "account_b", ""),
   },
   {
     name: "3 levels below a marker, credentials from it",
     dir: "marked/x/y/z",
-    setup: (shell, root) => [
-      assign(shell, "__vaultsh_scope", `${root}/marked/.awsvault`),
-      assign(shell, "__vaultsh_state", '{"applied":{"profile":"account_a"}}'),
-      assign(shell, "__vaultsh_refresh_at", String(REFRESH_AT)),
-      ...(shell === "fish" ? [assign(shell, "__vaultsh_refresh_up", String(uptime() + 3600))] : []),
-      shell === "fish" ? "set -gx VAULTSH_PROFILE account_a" : "export VAULTSH_PROFILE=account_a",
-    ],
+    setup: (shell, root) => holding(shell, "account_a", `${root}/marked/.awsvault`),
   },
   {
     name: "use --server: a server to watch",
     dir: "plain/a/b/c/d/e",
     setup: (shell) => [
-      assign(shell, "__vaultsh_scope", ""),
-      assign(shell, "__vaultsh_state", '{"applied":{"profile":"account_b"}}'),
-      assign(shell, "__vaultsh_refresh_at", String(REFRESH_AT)),
-      ...(shell === "fish" ? [assign(shell, "__vaultsh_refresh_up", String(uptime() + 3600))] : []),
+      ...holding(shell, "account_b", ""),
       assign(shell, "__vaultsh_watch", `/proc/${Deno.pid}/exe`),
-      shell === "fish" ? "set -gx VAULTSH_PROFILE account_b" : "export VAULTSH_PROFILE=account_b",
     ],
   },
 ];
+
+/** What vaultsh leaves in a shell holding `profile`'s credentials, renewal due in an hour. */
+function holding(shell: Shell, profile: string, scope: string): string[] {
+  return [
+    assign(shell, "__vaultsh_scope", scope),
+    assign(shell, "__vaultsh_state", `{"applied":{"profile":"${profile}"}}`),
+    assign(shell, "__vaultsh_refresh_at", String(REFRESH_AT)),
+    ...(shell === "fish" ? [assign(shell, "__vaultsh_refresh_up", String(uptime() + 3600))] : []),
+    shell === "fish" ? `set -gx VAULTSH_PROFILE ${profile}` : `export VAULTSH_PROFILE=${profile}`,
+  ];
+}
 
 function uptime(): number {
   return Math.floor(Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]));

@@ -135,6 +135,11 @@ export class FakeShell {
     };
   }
 
+  /** Makes `marker` a trusted marker naming `profile`. */
+  trust(marker: string, profile: string): void {
+    this.markers.set(marker, { kind: "trusted", profile, server: false });
+  }
+
   /** Applies a result the way the emitted shell code would. */
   apply(result: SyncResult): void {
     for (const [name, value] of result.env) {

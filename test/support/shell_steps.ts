@@ -9,6 +9,7 @@
  *   assert.equal(await account(sh, sts), "222222222222");
  */
 import assert from "node:assert/strict";
+import { needs } from "./needs.ts";
 import { Sandbox } from "./sandbox.ts";
 import type { StsServer } from "./sts_server.ts";
 import type { ShellName, ShellSession } from "./tmux.ts";
@@ -57,6 +58,25 @@ export async function runNoMfa(sh: ShellSession, command: string): Promise<strin
   return out;
 }
 
+/**
+ * Runs `action` while the STS hands out credentials lasting `seconds`, and returns the AWS
+ * variables the shell holds after it.
+ */
+export async function shortLived(
+  sh: ShellSession,
+  sts: StsServer,
+  seconds: number,
+  action: () => Promise<unknown>,
+): Promise<Record<string, string>> {
+  sts.expiresIn(seconds);
+  try {
+    await action();
+    return await sh.awsEnv();
+  } finally {
+    sts.expiresIn(undefined);
+  }
+}
+
 /** Writes `dir/.awsvault` (creating dir) and returns its path. */
 export async function writeMarker(dir: string, content: string): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
@@ -101,7 +121,43 @@ export async function useWithMfa(
   return await sh.waitForPrompt();
 }
 
+/** Runs `command` (failing on an MFA prompt), then requires the shell to hold `profile`. */
+export async function runHolding(
+  sh: ShellSession,
+  command: string,
+  profile: string,
+): Promise<void> {
+  await runNoMfa(sh, command);
+  assert.equal(await heldProfile(sh), profile, `after ${command}`);
+}
+
 /** The profile the shell holds now ("" for none), read from its environment. */
 export async function heldProfile(sh: ShellSession): Promise<string> {
   return (await sh.awsEnv()).VAULTSH_PROFILE ?? "";
+}
+
+/**
+ * Resolves once credentials expiring at `expiration` (ISO 8601) are due for renewal, plus a
+ * second for the shells' whole-second clocks. Renewal time is the behaviour under test, and the
+ * hooks read the clock: there is no event to wait on instead.
+ */
+export async function renewalDue(expiration: string): Promise<void> {
+  const due = Date.parse(expiration) - MIN_TTL * 1000 + 1000;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+}
+
+/** A test with a fresh sandbox of its own; outside CI it is skipped when a tool is missing. */
+export function testInSandbox(
+  name: string,
+  tools: readonly string[],
+  fn: (box: Sandbox) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ...needs(...tools),
+    async fn() {
+      await using box = await Sandbox.create();
+      await fn(box);
+    },
+  });
 }

@@ -33,6 +33,7 @@ export interface ShellOptions {
 
 /** Matches one prompt; the number is the shell's own prompt counter (diagnostics only). */
 const PROMPT = /\[\[vsh (\d+)\]\]/g;
+const PROMPT_START = /\[\[vsh \d+\]\]/;
 
 const decoder = new TextDecoder();
 
@@ -241,6 +242,16 @@ export class ShellSession {
     return this.#sinceLastPrompt(screen);
   }
 
+  /** Waits until the line being edited (the last prompt's line) matches, and returns it. */
+  async waitForLine(pattern: RegExp, timeoutMs = this.#timeoutMs): Promise<string> {
+    const screen = await this.#poll(
+      (text) => pattern.test(editedLine(text)),
+      `the line being edited to match ${pattern}`,
+      timeoutMs,
+    );
+    return editedLine(screen);
+  }
+
   /** The whole screen with its history, wrapped lines joined. */
   async screen(): Promise<string> {
     const text = await this.#tmuxRun(["capture-pane", "-p", "-J", "-S", "-", "-t", "t"]);
@@ -275,10 +286,8 @@ export class ShellSession {
     }).spawn();
     try {
       // attached once the kernel names strace as the shell's tracer
-      const deadline = Date.now() + 10_000;
-      while (tracerPid(this.pid) !== tracer.pid) {
-        if (Date.now() > deadline) throw new Error("strace did not attach to the shell");
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      if (!await until(() => tracerPid(this.pid) === tracer.pid, this.#timeoutMs)) {
+        throw new Error("strace did not attach to the shell");
       }
       await action();
     } finally {
@@ -312,11 +321,7 @@ export class ShellSession {
     this.#closed = true;
     await this.#tmuxRun(["kill-server"]).catch(() => {});
     // the pane's shell gets SIGHUP; wait until it is gone so no process outlives the test
-    const deadline = Date.now() + 10_000;
-    while (this.pid > 0 && alive(this.pid) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    if (this.pid > 0 && alive(this.pid)) {
+    if (this.pid > 0 && !await until(() => !alive(this.pid), 10_000)) {
       try {
         Deno.kill(this.pid, "SIGKILL");
       } catch {
@@ -376,6 +381,11 @@ export class ShellSession {
   }
 }
 
+/** The last line holding a prompt: the command line being edited. */
+function editedLine(screen: string): string {
+  return screen.split("\n").findLast((line) => PROMPT_START.test(line)) ?? "";
+}
+
 function promptOffsets(screen: string): { start: number; end: number }[] {
   return [...screen.matchAll(PROMPT)].map((match) => ({
     start: match.index,
@@ -392,6 +402,16 @@ function lineEnd(text: string, offset: number): number {
 /** Trailing spaces on each line and trailing empty lines removed. */
 function tidy(text: string): string {
   return text.split("\n").map((line) => line.trimEnd()).join("\n").replace(/\n+$/, "");
+}
+
+/** Polls `done` (every 10 ms) until it holds or `timeoutMs` passes; whether it held. */
+async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
 }
 
 function tracerPid(pid: number): number {
