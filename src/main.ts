@@ -11,16 +11,18 @@ import { writeStdout } from "./util/stdout.ts";
 
 async function main(args: string[]): Promise<number> {
   try {
+    if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+      // nothing secret is ever in memory here: no core-dump guard (libc through FFI), no table
+      writeStdout(`${VERSION}\n`);
+      return 0;
+    }
+    // before anything secret is in memory
+    disableCoreDumps();
     if (args.length === 1 && args[0] === "hook") {
       // the shell hooks' call takes no options: skip the command table, whose parser alone
       // costs more start-up time than the hook's own work
       const { hookCommand } = await import("./commands/hook.ts");
       await hookCommand();
-      return 0;
-    }
-    if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
-      // without loading the command table
-      writeStdout(`${VERSION}\n`);
       return 0;
     }
     const { runCli } = await import("./cli/run_cli.ts");
@@ -39,7 +41,5 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  // before anything secret is in memory
-  disableCoreDumps();
   Deno.exit(await main(Deno.args));
 }
