@@ -14,6 +14,8 @@ import { VaultshError } from "../src/errors.ts";
 import { MemoryKeychain } from "./support/memory_keychain.ts";
 import { withFileLock } from "../src/util/file_lock.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
+import { lockFile, lockRequests } from "./support/lock_files.ts";
+import { waitUntil } from "./support/seed_world.ts";
 
 const KEY: CacheKey = {
   type: "sts.AssumeRole",
@@ -225,7 +227,8 @@ Deno.test("retrieve() gives up with a clear error when another process holds the
     await holder;
   }
   // the abandoned lock attempt ends once the holder lets go; wait for it before the next test
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  const path = await lockFile(s.lockDir, sessionPrefix(KEY.type, KEY.profile, KEY.qualifier));
+  await waitUntil(async () => await lockRequests(path) === 0, "the abandoned lock attempt to end");
 });
 
 // ---- two processes ------------------------------------------------------------------------
@@ -233,14 +236,19 @@ Deno.test("retrieve() gives up with a clear error when another process holds the
 const CHILD = `
 import { CachedProvider } from "${REPO_ROOT}/src/credentials/cached_provider.ts";
 import { FileKeychain } from "${REPO_ROOT}/src/keychain/file_keychain.ts";
+import { sessionPrefix } from "${REPO_ROOT}/src/credentials/session_name.ts";
+import { lockFile, lockWaiters } from "${REPO_ROOT}/test/support/lock_files.ts";
+import { waitUntil } from "${REPO_ROOT}/test/support/seed_world.ts";
 
 const [dir, log] = Deno.args;
+const key = { type: "sts.GetSessionToken", profile: "jumpuser", qualifier: "arn:aws:iam::000000000000:mfa/jumpuser" };
 const keychain = new FileKeychain(dir + "/keys", () => Promise.resolve("test"), { iterations: 1000 });
 const inner = {
   async retrieve() {
     await Deno.writeTextFile(log, Deno.pid + "\\n", { append: true });
-    // long enough for the other process to reach the lock while this one holds it
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // hold the lock until the other process waits for it
+    const path = await lockFile(dir + "/locks", sessionPrefix(key.type, key.profile, key.qualifier));
+    await waitUntil(async () => await lockWaiters(path) === 1, "the other process to queue");
     return {
       accessKeyId: "ASIA" + String(Deno.pid).padStart(16, "0"),
       secretAccessKey: "secret",
@@ -252,7 +260,7 @@ const inner = {
 const provider = new CachedProvider({
   inner,
   keychain,
-  key: { type: "sts.GetSessionToken", profile: "jumpuser", qualifier: "arn:aws:iam::000000000000:mfa/jumpuser" },
+  key,
   minTtl: 300,
   now: () => new Date(),
   lockDir: dir + "/locks",

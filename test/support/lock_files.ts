@@ -42,15 +42,27 @@ export async function holdLock(path: string): Promise<{ release(): Promise<void>
 
 /** How many processes are blocked waiting for an flock(2) on `path` (from /proc/locks). */
 export async function lockWaiters(path: string): Promise<number> {
+  return (await flocks(path)).filter((fields) => fields[1] === "->").length;
+}
+
+/** How many flock(2) requests on `path` are held or waiting (from /proc/locks). */
+export async function lockRequests(path: string): Promise<number> {
+  return (await flocks(path)).length;
+}
+
+/** The /proc/locks lines (split in fields) of flock(2) requests on `path`. */
+async function flocks(path: string): Promise<string[][]> {
   const { dev, ino } = await Deno.stat(path);
   // /proc/locks names a file by major:minor (hex) and inode; a blocked request starts with "->"
   const major = (dev! >> 8) & 0xfff;
   const minor = (dev! & 0xff) | ((dev! >> 12) & 0xfff00);
   const id = `${hex(major)}:${hex(minor)}:${ino}`;
-  return (await Deno.readTextFile("/proc/locks")).split("\n").filter((line) => {
-    const fields = line.trim().split(/\s+/);
-    return fields[1] === "->" && fields[2] === "FLOCK" && fields[6] === id;
-  }).length;
+  return (await Deno.readTextFile("/proc/locks")).split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => {
+      const [type, file] = fields[1] === "->" ? [fields[2], fields[6]] : [fields[1], fields[5]];
+      return type === "FLOCK" && file === id;
+    });
 }
 
 function hex(n: number): string {
