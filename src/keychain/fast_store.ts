@@ -93,11 +93,12 @@ export class FastStore {
 export function forgetStores(identities: readonly string[]): number | KeyringUnavailable {
   const kernel = KernelKeyring.open();
   if (!(kernel instanceof KernelKeyring)) return kernel;
-  const top = kernel.search(USER_KEYRING, "keyring", TOP);
-  if (top === null) return 0;
+  // ensured, not searched: a refusal (seccomp) is reported, not taken for "nothing cached"
+  const top = ensureKeyring(kernel, USER_KEYRING, TOP);
+  if ("unavailable" in top) return top;
   let forgotten = 0;
   for (const identity of identities) {
-    const ring = kernel.search(top, "keyring", namespaceName(identity));
+    const ring = kernel.search(top.id, "keyring", namespaceName(identity));
     if (ring === null) continue;
     for (const id of kernel.children(ring)) {
       if (kernel.describe(id)?.type === "user" && kernel.invalidate(id)) forgotten++;
