@@ -93,6 +93,7 @@ Deno.test({
     const control = `control-${crypto.randomUUID()}`;
     const sampler = new ArgvSampler(() => [...secrets.keys()], control);
     let screen = "";
+    let traced: string[] = [];
     let serverStarted = false;
     const serverLogs: string[] = [];
     const serverEntries: TreeEntry[] = [];
@@ -103,54 +104,58 @@ Deno.test({
       const show = async (variable: string) =>
         (await sh.run(`echo "${variable}=\${${variable}-}"`)).replace(/^[^=]*=/, "");
 
-      // add: both keys typed at vaultsh's terminal prompts
-      await sh.send("vaultsh add jumpuser");
-      await sh.waitFor("Access Key ID for jumpuser:");
-      await pasteSecret(sh, sts.demo.accessKeyId);
-      await sh.press("Enter");
-      await sh.waitFor("Secret Access Key:");
-      await pasteSecret(sh, sts.demo.secretAccessKey);
-      await sh.press("Enter");
-      assert.match(await sh.waitForPrompt(), /stored the access key for "jumpuser"/);
+      // every process the shell starts, argv whole: a short run (pin) can fall between two of a
+      // busy machine's passes over /proc, never between two execve calls
+      traced = await sh.processesDuring(async () => {
+        // add: both keys typed at vaultsh's terminal prompts
+        await sh.send("vaultsh add jumpuser");
+        await sh.waitFor("Access Key ID for jumpuser:");
+        await pasteSecret(sh, sts.demo.accessKeyId);
+        await sh.press("Enter");
+        await sh.waitFor("Secret Access Key:");
+        await pasteSecret(sh, sts.demo.secretAccessKey);
+        await sh.press("Enter");
+        assert.match(await sh.waitForPrompt(), /stored the access key for "jumpuser"/);
 
-      // use, answering the MFA prompt
-      await sh.send("vaultsh use account_b");
-      await sh.waitFor(MFA_PROMPT);
-      await pasteSecret(sh, await freshCode());
-      await sh.press("Enter");
-      await sh.waitForPrompt();
-      assert.equal(await show("VAULTSH_PROFILE"), "account_b");
+        // use, answering the MFA prompt
+        await sh.send("vaultsh use account_b");
+        await sh.waitFor(MFA_PROMPT);
+        await pasteSecret(sh, await freshCode());
+        await sh.press("Enter");
+        await sh.waitForPrompt();
+        assert.equal(await show("VAULTSH_PROFILE"), "account_b");
 
-      // pin, then an automatic switch on cd into the marker and back
-      await sh.run("mkdir proj_a && cd proj_a && vaultsh pin account_a", undefined, MFA_PROMPT);
-      await sh.run("cd ..", undefined, MFA_PROMPT);
-      assert.equal(await show("VAULTSH_PROFILE"), "account_b");
-      await sh.run("cd proj_a", undefined, MFA_PROMPT);
-      assert.equal(await show("VAULTSH_PROFILE"), "account_a");
-      await sh.run("cd ..", undefined, MFA_PROMPT);
+        // pin, then an automatic switch on cd into the marker and back
+        await sh.run("mkdir proj_a && cd proj_a && vaultsh pin account_a", undefined, MFA_PROMPT);
+        await sh.run("cd ..", undefined, MFA_PROMPT);
+        assert.equal(await show("VAULTSH_PROFILE"), "account_b");
+        await sh.run("cd proj_a", undefined, MFA_PROMPT);
+        assert.equal(await show("VAULTSH_PROFILE"), "account_a");
+        await sh.run("cd ..", undefined, MFA_PROMPT);
 
-      // short role credentials, silently renewed at a prompt
-      sts.expiresIn(MIN_TTL + 8);
-      await sh.run("vaultsh use account_c", undefined, MFA_PROMPT);
-      sts.expiresIn(undefined);
-      const short = await show("AWS_ACCESS_KEY_ID");
-      const due = sts.session(short)!.expiration.getTime() - MIN_TTL * 1000;
-      assert.ok(due - Date.now() < 15_000, "the short credentials last too long");
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now() + 1_000)));
-      const assumed = sts.count("AssumeRole");
-      await sh.run("", undefined, MFA_PROMPT);
-      assert.equal(sts.count("AssumeRole"), assumed + 1, "the hook renewed");
-      assert.notEqual(await show("AWS_ACCESS_KEY_ID"), short);
+        // short role credentials, silently renewed at a prompt
+        sts.expiresIn(MIN_TTL + 8);
+        await sh.run("vaultsh use account_c", undefined, MFA_PROMPT);
+        sts.expiresIn(undefined);
+        const short = await show("AWS_ACCESS_KEY_ID");
+        const due = sts.session(short)!.expiration.getTime() - MIN_TTL * 1000;
+        assert.ok(due - Date.now() < 15_000, "the short credentials last too long");
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now() + 1_000)));
+        const assumed = sts.count("AssumeRole");
+        await sh.run("", undefined, MFA_PROMPT);
+        assert.equal(sts.count("AssumeRole"), assumed + 1, "the hook renewed");
+        assert.notEqual(await show("AWS_ACCESS_KEY_ID"), short);
 
-      // exec, from the shell (same profile: no nesting refused)
-      assert.match(
-        await sh.run(
-          "vaultsh exec account_c -- sh -c 'test -n \"$AWS_SESSION_TOKEN\" && echo exec-ok'",
-          undefined,
-          MFA_PROMPT,
-        ),
-        /exec-ok/,
-      );
+        // exec, from the shell (same profile: no nesting refused)
+        assert.match(
+          await sh.run(
+            "vaultsh exec account_c -- sh -c 'test -n \"$AWS_SESSION_TOKEN\" && echo exec-ok'",
+            undefined,
+            MFA_PROMPT,
+          ),
+          /exec-ok/,
+        );
+      }, 1 << 16);
 
       // export: stdout is the product
       const exported = await runs.vaultsh(["export", "account_a", "--format", "env"]);
@@ -185,13 +190,14 @@ Deno.test({
     }
 
     // ---- argv --------------------------------------------------------------------------------
+    assert.ok(traced.some((line) => line.includes('"pin", "account_a"')), "strace saw the pin");
     assertNoArgvLeak(sampler, secrets, [
       "add jumpuser",
       "use account_b",
       "hook",
       "pin account_a",
       "exec account_c",
-    ]);
+    ], traced);
     // the MFA session, account_b, account_a, account_c and its renewal
     assert.equal(issued.length, 5, `${issued.length} sessions issued`);
     assert.ok(codes.length >= 1);

@@ -54,24 +54,36 @@ export class AuditedRuns {
 }
 
 /**
- * The sampler made enough passes, caught the control argv and each of `runs` (vaultsh argument
- * lines, by prefix), and found no secret in any process's argv.
+ * The sampler made enough passes, caught the control argv, and found no secret in any process's
+ * argv; each of `runs` (vaultsh argument lines, by prefix) was seen, by the sampler or in
+ * `traced`: strace's execve lines of a shell's processes (processesDuring), which catch a run
+ * too short for a busy machine's passes over /proc. No traced argv holds a secret either.
  */
 export function assertNoArgvLeak(
   sampler: ArgvSampler,
   secrets: ReadonlyMap<string, string>,
   runs: readonly string[],
+  traced: readonly string[] = [],
 ): void {
   assert.ok(sampler.samples > 50, `only ${sampler.samples} passes over /proc`);
   assert.ok(sampler.sawControl, "the sampler missed the control argv");
+  const execs = traced.flatMap((line) => {
+    const argv = /\bexecve\("[^"]*", \[(.*?)\], /.exec(line)?.[1];
+    return argv === undefined ? [] : [argv.replace(/^"|"$/g, "").split('", "').join(" ")];
+  });
+  const seen = [
+    ...sampler.vaultshRuns,
+    ...execs.flatMap((argv) => /(?:\/vaultsh|\/main\.[jt]s) (\S.*)$/.exec(argv)?.[1] ?? []),
+  ];
   for (const run of runs) {
     assert.ok(
-      [...sampler.vaultshRuns].some((line) => line.startsWith(run)),
-      `the sampler never saw vaultsh ${run}: ${[...sampler.vaultshRuns].join(" | ")}`,
+      seen.some((line) => line.startsWith(run)),
+      `vaultsh ${run} was neither sampled nor traced: ${[...new Set(seen)].join(" | ")}`,
     );
   }
   assert.deepEqual(
-    sampler.hits.map((line) => `${line.slice(0, 80)}…: ${leaks(line, secrets).join(", ")}`),
+    [...sampler.hits, ...execs.filter((argv) => leaks(argv, secrets).length > 0)]
+      .map((line) => `${line.slice(0, 80)}…: ${leaks(line, secrets).join(", ")}`),
     [],
     "a secret in some process's argv",
   );

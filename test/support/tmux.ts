@@ -262,15 +262,16 @@ export class ShellSession {
    * The process-creating system calls (fork, vfork, clone without CLONE_THREAD, execve) the
    * shell and its children make while `action` runs, one strace line each. strace follows the
    * shell; threads a shell starts for itself (fish) are not processes and are left out.
+   * Strings in the lines are cut at `stringLimit` bytes.
    */
-  async processesDuring(action: () => Promise<unknown>): Promise<string[]> {
+  async processesDuring(action: () => Promise<unknown>, stringLimit = 256): Promise<string[]> {
     const log = `${this.socket}.strace.${++this.#traces}`;
     const tracer = new Deno.Command(requireTool("strace"), {
       args: [
         "-f",
         "-qq",
         "-s",
-        "256",
+        String(stringLimit),
         "-e",
         "trace=fork,vfork,clone,clone3,execve,execveat",
         "-e",
