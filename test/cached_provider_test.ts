@@ -12,9 +12,9 @@ import {
 } from "../src/credentials/session_name.ts";
 import { VaultshError } from "../src/errors.ts";
 import { MemoryKeychain } from "./support/memory_keychain.ts";
-import { withFileLock } from "../src/util/file_lock.ts";
+import { lockFilePath, withFileLock } from "../src/util/file_lock.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
-import { lockFile, lockRequests } from "./support/lock_files.ts";
+import { lockRequests } from "./support/lock_files.ts";
 import { waitUntil } from "./support/seed_world.ts";
 
 const KEY: CacheKey = {
@@ -227,7 +227,7 @@ Deno.test("retrieve() gives up with a clear error when another process holds the
     await holder;
   }
   // the abandoned lock attempt ends once the holder lets go; wait for it before the next test
-  const path = await lockFile(s.lockDir, sessionPrefix(KEY.type, KEY.profile, KEY.qualifier));
+  const path = await lockFilePath(s.lockDir, sessionPrefix(KEY.type, KEY.profile, KEY.qualifier));
   await waitUntil(async () => await lockRequests(path) === 0, "the abandoned lock attempt to end");
 });
 
@@ -237,7 +237,8 @@ const CHILD = `
 import { CachedProvider } from "${REPO_ROOT}/src/credentials/cached_provider.ts";
 import { FileKeychain } from "${REPO_ROOT}/src/keychain/file_keychain.ts";
 import { sessionPrefix } from "${REPO_ROOT}/src/credentials/session_name.ts";
-import { lockFile, lockWaiters } from "${REPO_ROOT}/test/support/lock_files.ts";
+import { lockWaiters } from "${REPO_ROOT}/test/support/lock_files.ts";
+import { lockFilePath } from "${REPO_ROOT}/src/util/file_lock.ts";
 import { waitUntil } from "${REPO_ROOT}/test/support/seed_world.ts";
 
 const [dir, log] = Deno.args;
@@ -247,7 +248,7 @@ const inner = {
   async retrieve() {
     await Deno.writeTextFile(log, Deno.pid + "\\n", { append: true });
     // hold the lock until the other process waits for it
-    const path = await lockFile(dir + "/locks", sessionPrefix(key.type, key.profile, key.qualifier));
+    const path = await lockFilePath(dir + "/locks", sessionPrefix(key.type, key.profile, key.qualifier));
     await waitUntil(async () => await lockWaiters(path) === 1, "the other process to queue");
     return {
       accessKeyId: "ASIA" + String(Deno.pid).padStart(16, "0"),

@@ -21,7 +21,8 @@ import {
   sleep,
   waitUntil,
 } from "./support/seed_world.ts";
-import { holdLock, lockFile, lockWaiters } from "./support/lock_files.ts";
+import { holdLock, lockWaiters } from "./support/lock_files.ts";
+import { lockFilePath } from "../src/util/file_lock.ts";
 import { needs } from "./support/needs.ts";
 import type { RunResult } from "./support/sandbox.ts";
 import { REPO_ROOT } from "./support/vaultsh_bin.ts";
@@ -155,7 +156,7 @@ Deno.test({
 
 /** The lock file of account_a's role session (made by flock(1) if vaultsh has not yet). */
 function accountALock(world: SeedWorld): Promise<string> {
-  return lockFile(
+  return lockFilePath(
     `${world.box.env.XDG_RUNTIME_DIR}/vaultsh/locks`,
     sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN),
   );
@@ -228,7 +229,7 @@ Deno.test({
     try {
       await Deno.writeTextFile(`${dir}/child.ts`, LOCK_CHILD);
       await Deno.mkdir(`${dir}/vaultsh/locks`, { recursive: true, mode: 0o700 });
-      const path = await lockFile(
+      const path = await lockFilePath(
         `${dir}/vaultsh/locks`,
         sessionPrefix("sts.AssumeRole", "account_a", ROLE_A_ARN),
       );

@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { lchown } from "node:fs/promises";
 import { VaultshError } from "../src/errors.ts";
 import { ensurePrivateDir } from "../src/util/atomic_write.ts";
-import { withFileLock } from "../src/util/file_lock.ts";
-import { lockFile } from "./support/lock_files.ts";
+import { lockFilePath, withFileLock } from "../src/util/file_lock.ts";
 import { Sandbox, SEED_CONFIG } from "./support/sandbox.ts";
 
 const OTHER_UID = 65534;
@@ -71,7 +70,7 @@ Deno.test("withFileLock() refuses a lock file that is a symlink and writes nothi
     await ensurePrivateDir(dir);
     const victim = `${root}/victim`;
     await Deno.writeTextFile(victim, "precious\n");
-    const lock = await lockFile(dir, "key");
+    const lock = await lockFilePath(dir, "key");
     await Deno.symlink(victim, lock);
     let ran = false;
     await assert.rejects(

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { ClientRegistration, SsoOidc, TokenGrant } from "../aws/sso_oidc.ts";
 import { VaultshError } from "../errors.ts";
+import { encodeBase64Url } from "../util/base64url.ts";
 import { formatDuration } from "../util/duration.ts";
 import { describeSession, type SsoSessionConfig } from "../aws/sso_config.ts";
 import type { SsoDeps } from "./sso_deps.ts";
@@ -33,8 +34,8 @@ export async function authorizationCodeSignIn(
   retry: string,
 ): Promise<TokenGrant | undefined> {
   const what = describeSession(session);
-  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  const challenge = base64url(new Uint8Array(createHash("sha256").update(verifier).digest()));
+  const verifier = encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+  const challenge = encodeBase64Url(new Uint8Array(createHash("sha256").update(verifier).digest()));
   const state = crypto.randomUUID();
   const answered = Promise.withResolvers<Answer>();
   const listener = Deno.serve(
@@ -112,9 +113,4 @@ function page(status: number, title: string, text: string): Response {
       `<body><h1>${title}</h1><p>${text}</p></body></html>`,
     { status, headers: { "content-type": "text/html; charset=utf-8" } },
   );
-}
-
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
 }

@@ -18,11 +18,7 @@ export async function withFileLock<T>(
   hint = "is another shell waiting for an MFA code? answer it, or try again",
 ): Promise<T> {
   await ensurePrivateDir(dir);
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
-  );
-  const name = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
-  const file = await openLockFile(`${dir}/${name}.lock`);
+  const file = await openLockFile(await lockFilePath(dir, key));
   try {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -47,6 +43,15 @@ export async function withFileLock<T>(
   } finally {
     file.close(); // closing releases the lock
   }
+}
+
+/** The lock file of `key` in `dir`: named by a hash, so any key makes a safe file name. */
+export async function lockFilePath(dir: string, key: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
+  );
+  const name = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${dir}/${name}.lock`;
 }
 
 /**

@@ -1,23 +1,15 @@
 /**
- * vaultsh's per-key lock files seen from outside: where the lock for a key lives, holding it from
- * another process, and how many processes are queued on it. Counting the queue (in /proc/locks)
- * lets a test wait for "every process has reached the lock" instead of guessing a delay.
+ * vaultsh's per-key lock files seen from outside (lockFilePath() in src/util/file_lock.ts says
+ * where the lock for a key lives): holding it from another process, and how many processes are
+ * queued on it. Counting the queue (in /proc/locks) lets a test wait for "every process has
+ * reached the lock" instead of guessing a delay.
  *
- *   const holder = await holdLock(await lockFile(locks, key));
+ *   const holder = await holdLock(await lockFilePath(locks, key));
  *   const runs = [world.vaultsh(args), world.vaultsh(args)];
  *   await waitUntil(async () => await lockWaiters(path) === 2, "both to queue on the lock");
  *   await holder.release();
  */
 import { waitUntil } from "./seed_world.ts";
-
-/** The lock file withFileLock() uses for `key` in the lock directory `dir`. */
-export async function lockFile(dir: string, key: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
-  );
-  const name = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${dir}/${name}.lock`;
-}
 
 /** Holds an flock(2) on `path` from another process until `release()`. */
 export async function holdLock(path: string): Promise<{ release(): Promise<void> }> {
